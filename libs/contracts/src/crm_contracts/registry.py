@@ -1,0 +1,18 @@
+"""Which event types travel on which topic: the source of the JSON Schema
+snapshots and of the AsyncAPI document. Add a new contract module here."""
+
+from crm_contracts import topics
+from crm_contracts.envelope import EventData
+from crm_contracts.records import v1 as records_v1
+
+EVENTS_BY_TOPIC: dict[str, tuple[type[EventData], ...]] = {
+    topics.RECORDS.name: records_v1.EVENTS,
+}
+
+
+def all_events() -> list[tuple[str, type[EventData]]]:
+    return [(topic, event) for topic, events in EVENTS_BY_TOPIC.items() for event in events]
+
+
+def event_class(event_type: str) -> type[EventData] | None:
+    return next((e for _, e in all_events() if e.EVENT_TYPE == event_type), None)

@@ -1,0 +1,1 @@
+"""Exports service: streams a view's records to CSV, XLSX or XLS files (R-EXP-*)."""

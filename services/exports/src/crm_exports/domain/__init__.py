@@ -1,0 +1,1 @@
+"""Pure export rules: columns, headers, association cells, formula safety, links."""

@@ -1,0 +1,25 @@
+# Entry points for people and CI. The logic lives in deploy/local/*.sh.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+.PHONY: up down test bench lint status
+
+up:      ## the whole platform, left running: stack, topics, services, demo account
+	bash deploy/local/up.sh
+
+down:    ## stop the services, then the stack
+	bash deploy/local/services.sh down
+	bash deploy/local/stack.sh down
+
+status:  ## what runs
+	bash deploy/local/stack.sh status || true
+	bash deploy/local/services.sh status || true
+
+test:    ## every test against the real servers; stops what it started
+	bash deploy/local/test.sh
+
+bench:   ## benchmarks against the real servers; stops what it started
+	bash deploy/local/with_stack.sh uv run python bench/run.py
+
+lint:
+	uv run ruff check

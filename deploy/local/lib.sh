@@ -1,0 +1,66 @@
+# Shared helpers of the deploy/local scripts: paths, pid files, waiting.
+# Sourced, never run. Every script keeps its state under .local/ (git-ignored).
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+LOCAL="$REPO/.local"
+CACHE="$LOCAL/cache"
+RUN="$LOCAL/run"
+HERE="$REPO/deploy/local"
+
+say() { echo "[local] $*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+
+# True when the pid in FILE belongs to a live process.
+pid_alive() { [[ -s "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# True when something accepts TCP connections on 127.0.0.1:PORT.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Poll (never a fixed sleep) until CHECK... succeeds or SECONDS_MAX pass.
+wait_until() {
+  local seconds_max=$1; shift
+  local deadline=$((SECONDS + seconds_max))
+  until "$@"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
+}
+
+http_ok() { curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null; }
+
+# start_bg PIDFILE LOGFILE CMD...: run CMD in the background, detached from
+# the terminal's signals, with its pid in PIDFILE and its output in LOGFILE.
+start_bg() {
+  local pidfile=$1 logfile=$2; shift 2
+  mkdir -p "$(dirname "$pidfile")" "$(dirname "$logfile")"
+  setsid "$@" >>"$logfile" 2>&1 </dev/null &
+  echo $! >"$pidfile"
+}
+
+# stop_pid PIDFILE [SECONDS]: SIGTERM, wait for the exit, SIGKILL if it hangs.
+stop_pid() {
+  local pidfile=$1 seconds=${2:-20} pid
+  if ! pid_alive "$pidfile"; then rm -f "$pidfile"; return 0; fi
+  pid=$(cat "$pidfile")
+  kill -TERM "$pid" 2>/dev/null || true
+  if ! wait_until "$seconds" eval "! kill -0 $pid 2>/dev/null"; then
+    say "pid $pid did not stop in ${seconds}s: SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+}
+
+# Print the end of a log so a failed start explains itself.
+show_tail() { say "last lines of $1:"; tail -n "${2:-40}" "$1" >&2 || true; }
+
+# wait_started PIDFILE LOG SECONDS CHECK...: poll CHECK until it succeeds; fail
+# at once, with the log's tail, if the process dies or SECONDS pass.
+wait_started() {
+  local pidfile=$1 log=$2 seconds=$3; shift 3
+  local deadline=$((SECONDS + seconds))
+  until "$@"; do
+    pid_alive "$pidfile" || { show_tail "$log"; die "$(basename "$pidfile" .pid) exited while starting"; }
+    ((SECONDS < deadline)) || { show_tail "$log"; die "$(basename "$pidfile" .pid) not ready after ${seconds}s"; }
+    sleep 0.2
+  done
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# `make up`: the whole platform for a person to use, left running.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO"
+
+uv sync --all-packages --quiet
+bash "$HERE/stack.sh" up
+uv run python "$HERE/create_topics.py"
+bash "$HERE/services.sh" up
+eval "$(bash "$HERE/env.sh")"
+
+# A demo account with a token, made once (crm-admin comes with the records work).
+DEMO_ENV="$LOCAL/demo.env"
+if [[ -s $DEMO_ENV ]]; then
+  say "demo account already made: $DEMO_ENV"
+elif uv run --no-sync which crm-admin >/dev/null 2>&1; then
+  uv run --no-sync crm-admin account create --name "Demo" --env-file "$DEMO_ENV"
+else
+  say "WARNING: crm-admin is not installed yet: no demo account made"
+fi
+
+cat <<SUMMARY
+
+The platform is up.
+  gateway (every API)  $CRM_GATEWAY_URL
+  trace UI (Zipkin)    http://127.0.0.1:9411/zipkin/
+  mails sent           $RUN/smtp/messages/*.eml
+  logs                 $RUN/services/*.log, $RUN/<part>/ (kafka, postgres, redis, nginx, zipkin, smtp)
+  demo account         $DEMO_ENV (CRM_BASE_URL, CRM_TOKEN)
+  settings             eval "\$(bash deploy/local/env.sh)"
+  status / stop        bash deploy/local/stack.sh status; bash deploy/local/services.sh status; make down
+SUMMARY

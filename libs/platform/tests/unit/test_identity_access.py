@@ -2,7 +2,6 @@
 (R-AUTH-1, R-AUTH-2, R-AUTH-3, R-CSW-1, R-CSW-2, R-CSW-3, R-CSW-4, R-HLTH-5, R-EXP-1)."""
 
 import pytest
-
 from crm_platform.identity.access import (
     can_access_cs_workspace,
     can_edit,
@@ -206,9 +205,7 @@ def test_visibility_sql_and_can_view_agree(view):
 
 
 def user(*permissions, seat=True, super_admin=False) -> Principal:
-    return principal(
-        permissions=frozenset(permissions), service_seat=seat, super_admin=super_admin
-    )
+    return principal(permissions=frozenset(permissions), service_seat=seat, super_admin=super_admin)
 
 
 def test_workspace_needs_the_permission_and_a_seat():

@@ -5,7 +5,6 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from crm_platform.identity.errors import InvalidToken
 from crm_platform.identity.tokens import issue_token, verify_token
 
@@ -111,10 +110,14 @@ def test_valid_signature_over_a_bad_payload_is_malformed():
     import hashlib
     import hmac
 
-    for payload in (b"[]", b"not json", b"\xff\xfe", json.dumps(
-        {"acc": True, "usr": 1, "jti": "x", "iat": 0, "exp": 10**12}).encode(), json.dumps(
-        {"acc": 1, "usr": 1, "jti": "", "iat": 0, "exp": 10**12}).encode(), json.dumps(
-        {"acc": 1, "usr": 1, "jti": "x", "iat": 0, "exp": 10**30}).encode()):
+    for payload in (
+        b"[]",
+        b"not json",
+        b"\xff\xfe",
+        json.dumps({"acc": True, "usr": 1, "jti": "x", "iat": 0, "exp": 10**12}).encode(),
+        json.dumps({"acc": 1, "usr": 1, "jti": "", "iat": 0, "exp": 10**12}).encode(),
+        json.dumps({"acc": 1, "usr": 1, "jti": "x", "iat": 0, "exp": 10**30}).encode(),
+    ):
         body = f"crm1.{_encode(payload)}"
         signature = _encode(hmac.new(SECRET.encode(), body.encode(), hashlib.sha256).digest())
         assert _reason(SECRET, f"{body}.{signature}") == "malformed", payload

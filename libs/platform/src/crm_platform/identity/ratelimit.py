@@ -19,7 +19,6 @@ it (fail open): an outage of the limiter must not take every API down.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import time
@@ -109,7 +108,7 @@ class RateLimiter:
             count, ms_left = await self._count_hit(
                 keys=[self._key_prefix + token_id], args=[self.window_ms]
             )
-        except (RedisError, OSError, asyncio.TimeoutError):  # fail open, see the module doc
+        except (TimeoutError, RedisError, OSError):  # fail open, see the module doc
             self._warn_unavailable()
             return decide(0, self.window_ms, self.limit, self.window_ms)
         return decide(int(count), int(ms_left), self.limit, self.window_ms)

@@ -114,12 +114,18 @@ def _parse_payload(text: str) -> TokenClaims:
         payload = None
     if not isinstance(payload, dict):
         raise InvalidToken(MALFORMED)
-    ints = [payload.get(name) for name in ("acc", "usr", "iat", "exp")]
-    jti = payload.get("jti")
-    # bool is an int in Python; a token never carries one.
-    if not all(type(value) is int for value in ints) or not isinstance(jti, str) or not jti:
+    account_id, user_id = payload.get("acc"), payload.get("usr")
+    issued_at, expires_at, jti = payload.get("iat"), payload.get("exp"), payload.get("jti")
+    # `type(...) is int` because bool is an int in Python; a token never carries one.
+    if (
+        type(account_id) is not int
+        or type(user_id) is not int
+        or type(issued_at) is not int
+        or type(expires_at) is not int
+        or not isinstance(jti, str)
+        or not jti
+    ):
         raise InvalidToken(MALFORMED)
-    account_id, user_id, issued_at, expires_at = ints
     try:
         return TokenClaims(
             account_id=account_id,

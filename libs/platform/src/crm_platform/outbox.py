@@ -1,0 +1,204 @@
+"""The transactional outbox (R-BUS-2): a change and its events are stored in one
+transaction; a relay publishes them afterwards with an idempotent producer.
+
+An event is published if and only if its change was committed: the handler
+writes both or neither, and the relay deletes an entry only after Kafka has
+acknowledged it (so a crash between the two publishes it again: delivery is at
+least once, and every consumer skips an event id it has already applied).
+
+Several replicas may run the relay. One of them holds a PostgreSQL advisory
+lock (a lease tied to its connection) and publishes; the others wait to take
+over when its connection goes. One publisher at a time keeps each record's
+events in commit order on its partition (R-BUS-4), which SKIP LOCKED batches
+taken by several publishers would not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from opentelemetry import trace
+
+from crm_contracts.envelope import CloudEvent
+from crm_platform import metrics
+from crm_platform.db import init_connection
+from crm_platform.telemetry import context_from_headers, current_trace_headers, tracer
+
+log = logging.getLogger("crm.outbox")
+
+OUTBOX_TABLE_SQL = """
+CREATE TABLE outbox (
+    id          bigserial PRIMARY KEY,
+    topic       text        NOT NULL,
+    key         text        NOT NULL,
+    headers     jsonb       NOT NULL,
+    payload     bytea       NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+"""
+RELAY_LOCK = 7_242_002
+
+
+@dataclass(frozen=True)
+class OutgoingEvent:
+    topic: str
+    key: str
+    event: CloudEvent
+
+
+async def enqueue(conn: asyncpg.Connection, events: Sequence[OutgoingEvent], *,
+                  channel: str) -> None:
+    """Store events in the caller's transaction, with the current trace context."""
+    if not events:
+        return
+    trace_headers = current_trace_headers()
+    rows = []
+    for item in events:
+        headers = [[k, v.decode()] for k, v in item.event.headers()]
+        headers += [[k, v] for k, v in trace_headers.items()
+                    if k not in item.event.trace_headers]
+        rows.append((item.topic, item.key, headers, item.event.value()))
+    if len(rows) > 20:
+        await conn.copy_records_to_table("outbox", records=rows,
+                                         columns=["topic", "key", "headers", "payload"])
+    else:
+        await conn.executemany(
+            "INSERT INTO outbox (topic, key, headers, payload) VALUES ($1, $2, $3, $4)", rows)
+    await conn.execute("SELECT pg_notify($1, '')", channel)
+
+
+class OutboxRelay:
+    """Publishes committed outbox entries in id order, then deletes them."""
+
+    def __init__(self, dsn: str, bootstrap_servers: str, *, service: str,
+                 batch_size: int = 2000, idle_poll_seconds: float = 0.5) -> None:
+        self.dsn = dsn
+        self.bootstrap_servers = bootstrap_servers
+        self.service = service
+        self.channel = f"outbox_{service}"
+        self.batch_size = batch_size
+        self.idle_poll_seconds = idle_poll_seconds
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.is_leader = False
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self.service}")
+
+    async def stop(self) -> None:
+        """Finish the batch in flight (SIGTERM drain), then let go of the lease."""
+        self._stopping.set()
+        self._wake.set()
+        if self._task:
+            try:
+                await asyncio.wait_for(self._task, timeout=15)
+            except TimeoutError:
+                self._task.cancel()
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self._lead_while_possible()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # store or broker away: wait, then try again
+                log.warning("outbox relay interrupted: %s", exc)
+                self.is_leader = False
+                await self._sleep(1.0)
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
+
+    async def _lead_while_possible(self) -> None:
+        conn = await asyncpg.connect(self.dsn)
+        await init_connection(conn)
+        producer: AIOKafkaProducer | None = None
+        try:
+            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK):
+                self.is_leader = False
+                await self._sleep(1.0)
+                if self._stopping.is_set():
+                    return
+            self.is_leader = True
+            await conn.add_listener(self.channel, lambda *_: self._wake.set())
+            producer = await self._start_producer()
+            while True:
+                published = await self._publish_batch(conn, producer)
+                if self._stopping.is_set() and published == 0:
+                    return
+                if published < self.batch_size:
+                    self._wake.clear()
+                    try:
+                        await asyncio.wait_for(self._wake.wait(), self.idle_poll_seconds)
+                    except TimeoutError:
+                        pass
+        finally:
+            self.is_leader = False
+            if producer is not None:
+                await producer.stop()
+            await conn.close()
+
+    async def _start_producer(self) -> AIOKafkaProducer:
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap_servers, enable_idempotence=True, acks="all",
+            linger_ms=2, max_batch_size=256 * 1024, client_id=f"{self.service}-outbox")
+        await producer.start()
+        return producer
+
+    async def _publish_batch(self, conn: asyncpg.Connection, producer: AIOKafkaProducer) -> int:
+        rows = await conn.fetch(
+            "SELECT id, topic, key, headers, payload, created_at FROM outbox ORDER BY id LIMIT $1",
+            self.batch_size)
+        await self._record_backlog(conn, rows)
+        if not rows:
+            return 0
+        # A KafkaError here (OutOfOrderSequenceNumber after a broker outage
+        # included, INFRA.md) ends this lead: _run starts a new producer and the
+        # entries, still stored, go out again.
+        await self._send_all(producer, rows)
+        await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])",
+                           [r["id"] for r in rows])
+        metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(rows))
+        return len(rows)
+
+    async def _send_all(self, producer: AIOKafkaProducer, rows: Sequence[asyncpg.Record]) -> None:
+        """Pipeline every send of the batch; one producer span per originating trace."""
+        by_trace: dict[str | None, list[asyncpg.Record]] = {}
+        for row in rows:
+            by_trace.setdefault(dict(row["headers"]).get("traceparent"), []).append(row)
+        futures = []
+        for traceparent, group in by_trace.items():
+            parent = context_from_headers({"traceparent": traceparent} if traceparent else {})
+            with tracer("crm.outbox").start_as_current_span(
+                    f"publish {group[0]['topic']}", context=parent, kind=trace.SpanKind.PRODUCER,
+                    attributes={"messaging.system": "kafka", "messaging.batch.message_count":
+                                len(group)}):
+                span_headers = current_trace_headers()
+                for row in group:
+                    headers = [(k, v.encode()) for k, v in row["headers"]
+                               if k not in span_headers]
+                    headers += [(k, v.encode()) for k, v in span_headers.items()]
+                    futures.append(await producer.send(
+                        row["topic"], value=bytes(row["payload"]), key=row["key"].encode(),
+                        headers=headers))
+        await asyncio.gather(*futures)
+
+    async def _record_backlog(self, conn: asyncpg.Connection,
+                              rows: Sequence[asyncpg.Record]) -> None:
+        backlog = len(rows)
+        if backlog == self.batch_size:  # only count the table when the batch is full
+            backlog = await conn.fetchval("SELECT count(*) FROM outbox")
+        metrics.OUTBOX_BACKLOG.labels(self.service).set(backlog)
+        oldest = rows[0]["created_at"] if rows else None
+        age = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
+        metrics.OUTBOX_OLDEST_AGE.labels(self.service).set(age)

@@ -1,0 +1,27 @@
+"""The settings every service has. A service subclasses PlatformSettings with
+its own env_prefix (RECORDS_, SEARCH_, ...); nothing is read at import time."""
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class PlatformSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    database_url: str = "postgresql://postgres@127.0.0.1:15432/postgres"
+    kafka_bootstrap_servers: str = "127.0.0.1:19092"
+    redis_url: str = "redis://127.0.0.1:16379/0"
+    # Signs and verifies bearer tokens; a comma-separated list rotates keys.
+    token_secret: SecretStr
+    # Guards the operator API (creating accounts); unset disables it.
+    operator_key: SecretStr | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    db_pool_min: int = 2
+    db_pool_max: int = 10
+    # Background work a replica runs besides HTTP; tests switch parts off.
+    run_outbox_relay: bool = True
+    run_consumers: bool = True
+    # Requests per token per 10-second window (the hosted CRM's burst window).
+    rate_limit_per_10s: int = 190
+    log_level: str = "INFO"

@@ -1,0 +1,48 @@
+"""Composition root: the adapters the running service uses, wired to its
+handlers. Tests build a Container with fakes instead."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from crm_platform.identity.directory import IdentityDirectory
+from crm_records.adapters.postgres import PgRecordStore, PgUnitOfWork
+from crm_records.domain.object_types import resolve_object_type
+from crm_records.handlers.identity import IdentityHandler
+from crm_records.handlers.records import RecordsHandler, Values
+
+
+@dataclass
+class Container:
+    pool: asyncpg.Pool
+    records: RecordsHandler
+    identity: IdentityHandler
+    directory: IdentityDirectory
+    limiter: Any
+    token_secret: str
+    operator_key: str | None
+
+    def object_type(self, reference: str) -> str:
+        return resolve_object_type(reference).name
+
+    async def history(self, account_id: int, object_type: str, record_ids: Sequence[int],
+                      properties: Sequence[str]) -> dict[int, dict[str, list[Any]]]:
+        async with self.pool.acquire() as conn:
+            return await PgRecordStore(conn).history(account_id, object_type, record_ids,
+                                                     properties)
+
+
+async def validate_values(account_id: int, object_type: str, values: Values) -> Values:
+    # TODO(records model): check against the account's property definitions.
+    return values
+
+
+def build(pool: asyncpg.Pool, directory: IdentityDirectory, limiter: Any, token_secret: str,
+          operator_key: str | None) -> Container:
+    return Container(pool=pool, records=RecordsHandler(PgUnitOfWork(pool), validate_values),
+                     identity=IdentityHandler(pool, token_secret), directory=directory,
+                     limiter=limiter, token_secret=token_secret, operator_key=operator_key)

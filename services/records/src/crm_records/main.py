@@ -1,0 +1,51 @@
+"""The records service: create_app(settings) and the `crm-records` command."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from crm_platform.http import base_app
+from crm_platform.identity.pg_directory import PgIdentityDirectory
+from crm_platform.identity.ratelimit import RateLimiter
+from crm_platform.lifecycle import Runtime, start_runtime
+from crm_platform.runner import run_service
+from crm_records import bootstrap
+from crm_records.api import errors, identity, objects
+from crm_records.settings import Settings
+
+SERVICE = "records"
+MIGRATIONS = Path(__file__).parent / "migrations" / "versions"
+
+
+def create_app(settings: Settings) -> FastAPI:
+    runtime: Runtime | None = None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        nonlocal runtime
+        runtime = await start_runtime(SERVICE, settings, MIGRATIONS)
+        app.state.runtime = runtime
+        app.state.container = bootstrap.build(
+            runtime.pool, PgIdentityDirectory(runtime.pool),
+            RateLimiter(runtime.redis, settings.rate_limit_per_10s),
+            settings.token_secret.get_secret_value(),
+            settings.operator_key.get_secret_value() if settings.operator_key else None)
+        await runtime.start_broker()
+        yield
+        await runtime.stop()
+
+    app = base_app(service=SERVICE, title="CRM records", lifespan=lifespan,
+                   checks=lambda: runtime.checks() if runtime else {})
+    errors.install(app)
+    app.include_router(objects.router)
+    app.include_router(identity.router)
+    return app
+
+
+def run() -> None:
+    run_service(service=SERVICE, settings_factory=Settings, app_factory=create_app,
+                versions_dir=MIGRATIONS)

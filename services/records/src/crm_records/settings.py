@@ -1,0 +1,10 @@
+from pydantic_settings import SettingsConfigDict
+
+from crm_platform.settings import PlatformSettings
+
+
+class Settings(PlatformSettings):
+    model_config = SettingsConfigDict(env_prefix="RECORDS_", extra="ignore")
+
+    database_url: str = "postgresql://postgres@127.0.0.1:15432/crm_records"
+    port: int = 8001

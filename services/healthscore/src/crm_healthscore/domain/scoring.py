@@ -1,0 +1,305 @@
+"""The scoring rule (R-HLTH-1, R-HLTH-2, R-HLTH-6): score(profile, facts, now).
+
+The maths, decided once here:
+- A rule earns points: a property rule its `points` when the customer's property meets
+  its condition; an event rule per its mode (profile.EventRule), each counted event
+  weighing 1, or its decay weight.
+- Window of N days: an event counts while `now - N days < occurred_at <= now`; at the
+  instant `occurred_at + N days` it has left. Events dated after `now` count from their
+  own instant on.
+- Decay of p% every m months: months are 30 days (fixed, so the steps are exact
+  instants, independent of calendars and time zones). An event's weight is
+  `(1 - p/100) ** floor(age / (m x 30 days))`: at exactly one period old the first cut
+  applies. `at_least` weighs by its N-th newest matching event (the oldest evidence it
+  needs), `latest` by the newest event, `at_most` counts events whose weight is above 0.
+- A group's raw points are the sum of its rules' points; its capped points clip raw to
+  [0, max_points]. The score is the sum of capped points, rounded half up to an int
+  only at the end, so it runs 0..100 when the maxima add up to 100.
+- next_change_at is the first instant after `now` at which the score itself changes by
+  the passing of time alone (a window edge, a decay step, a future-dated event starting
+  to count), or None when time alone will never change it. The search steps through the
+  instants where any rule's points change and stops once the points still able to move
+  cannot shift the rounded score; after MAX_SEARCH_STEPS instants it answers the instant
+  reached, which is early, never late: a recompute then finds no change and asks again.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .bands import band
+from .conditions import compile_condition
+from .facts import CustomerFacts, Event
+from .profile import EVENT_PROPERTY_TYPES, EventRule, Group, Profile, PropertyRule
+
+MONTH = timedelta(days=30)
+MAX_SEARCH_STEPS = 1000
+
+
+@dataclass(frozen=True)
+class RuleMatch:
+    rule_index: int
+    description: str
+    count: int
+    points: float
+    event_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    name: str
+    kind: str
+    max_points: int
+    raw_points: float
+    capped_points: float
+    matched: tuple[RuleMatch, ...]
+
+    @property
+    def clipped_points(self) -> float:
+        """How much the cap took away (positive) or gave back from below 0 (negative)."""
+        return round(self.raw_points - self.capped_points, 6)
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    profile_id: str
+    customer_id: str
+    score: int
+    band: str
+    groups: tuple[GroupResult, ...]
+    computed_at: datetime
+    next_change_at: datetime | None
+
+
+def score(profile: Profile, facts: CustomerFacts, now: datetime) -> ScoreResult:
+    """Score one customer with one profile at `now` (timezone-aware). Pure: the same
+    profile, facts and instant give the same result, whatever the order of the events."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    plans = _plan(profile, facts)
+    states = [[plan.at(now) for plan in group_plans] for group_plans in plans]
+    raws = [_sum_points(group_states) for group_states in states]
+    value = _rounded(_total(profile.groups, raws))
+    groups = tuple(
+        GroupResult(
+            name=group.name,
+            kind=group.kind,
+            max_points=group.max_points,
+            raw_points=round(raw, 6),
+            capped_points=round(_cap(group, raw), 6),
+            matched=tuple(
+                RuleMatch(index, rule.describe(), state.count, round(state.points, 6),
+                          state.event_ids)
+                for index, (rule, state) in enumerate(zip(group.rules, group_states, strict=True))
+                if state.matched
+            ),
+        )
+        for group, raw, group_states in zip(profile.groups, raws, states, strict=True)
+    )
+    return ScoreResult(
+        profile_id=profile.id,
+        customer_id=facts.customer_id,
+        score=value,
+        band=band(value, profile.bands),
+        groups=groups,
+        computed_at=now,
+        next_change_at=_next_change(profile.groups, plans, states, raws, value),
+    )
+
+
+@dataclass(frozen=True)
+class _Timing:
+    """How an event group counts time: a window, a decay, or neither (full weight)."""
+
+    window: timedelta | None = None
+    keep: float = 1.0  # share of the points kept at each decay step
+    period: timedelta | None = None
+
+    @staticmethod
+    def of(group: Group) -> _Timing:
+        if group.window_days is not None:
+            return _Timing(window=timedelta(days=group.window_days))
+        if group.decay is not None:
+            return _Timing(keep=1 - group.decay.percent / 100,
+                           period=MONTH * group.decay.every_months)
+        return _Timing()
+
+    def weight(self, event: Event, at: datetime) -> float:
+        """The event's weight at `at`; 0 when it does not count."""
+        occurred = event.occurred_at
+        if occurred > at:
+            return 0.0
+        if self.window is not None:
+            return 1.0 if occurred > at - self.window else 0.0
+        if self.period is not None:
+            return self.keep ** ((at - occurred) // self.period)
+        return 1.0
+
+    def next_weight_change(self, event: Event, at: datetime) -> datetime | None:
+        occurred = event.occurred_at
+        if occurred > at:
+            return occurred
+        if self.window is not None:
+            leaves = occurred + self.window
+            return leaves if leaves > at else None
+        if self.period is not None:
+            steps = (at - occurred) // self.period
+            return occurred + (steps + 1) * self.period if self.keep ** steps > 0 else None
+        return None
+
+    def next_count_change(self, event: Event, at: datetime) -> datetime | None:
+        """When the event starts or stops counting (its weight crosses 0)."""
+        if self.window is not None or event.occurred_at > at:
+            return self.next_weight_change(event, at)
+        if self.period is not None and self.keep == 0 and at - event.occurred_at < self.period:
+            return event.occurred_at + self.period
+        return None
+
+
+@dataclass(frozen=True)
+class _RuleState:
+    points: float
+    matched: bool
+    count: int = 0
+    event_ids: tuple[str, ...] = ()
+    next_change: datetime | None = None
+    # An upper bound on how far this rule's points can still move by time alone.
+    variation: float = 0.0
+
+
+class _PropertyPlan:
+    def __init__(self, rule: PropertyRule, profile: Profile, facts: CustomerFacts):
+        name = rule.when.property
+        if name not in profile.property_types:
+            raise ValueError(f"profile {profile.id} has no type for '{name}': "
+                             "save it through prepare_profile")
+        predicate = compile_condition(rule.when, profile.property_types[name])
+        matched = predicate(facts.properties.get(name))
+        self.state = _RuleState(points=float(rule.points) if matched else 0.0, matched=matched)
+
+    def at(self, at: datetime) -> _RuleState:
+        return self.state  # properties do not change with time
+
+
+class _EventPlan:
+    def __init__(self, rule: EventRule, timing: _Timing, of_type: Sequence[Event]):
+        self.rule = rule
+        self.timing = timing
+        self.of_type = of_type  # newest first
+        if rule.where is None:
+            self.matching = of_type
+        else:
+            name = rule.where.property
+            predicate = compile_condition(rule.where, EVENT_PROPERTY_TYPES[rule.event_type][name])
+            self.matching = [e for e in of_type if predicate(e.properties.get(name))]
+        self.matching_ids = {e.id for e in self.matching}
+
+    def at(self, at: datetime) -> _RuleState:
+        rule, timing = self.rule, self.timing
+        relevant = self.of_type if rule.mode == "latest" else self.matching
+        counted = [(e, w) for e in relevant if (w := timing.weight(e, at)) > 0]
+        changes = [c for e in relevant if (c := timing.next_count_change(e, at)) is not None]
+        pending = len(changes)  # events still to start or stop counting
+        weighted: Event | None = None  # the event whose decay steps move the points
+        if rule.mode == "each":
+            matched = bool(counted)
+            points = rule.points * sum(w for _, w in counted)
+            changes += [c for e, _ in counted
+                        if (c := timing.next_weight_change(e, at)) is not None]
+        elif rule.mode == "at_least":
+            matched = len(counted) >= rule.count
+            weighted = counted[rule.count - 1][0] if matched else None
+            points = rule.points * counted[rule.count - 1][1] if matched else 0.0
+        elif rule.mode == "at_most":
+            matched = len(counted) <= rule.count
+            points = float(rule.points) if matched else 0.0
+        else:  # latest: the newest counted event of the type must meet `where`
+            newest = counted[0] if counted else None
+            matched = newest is not None and (
+                rule.where is None or newest[0].id in self.matching_ids)
+            weighted = newest[0] if matched and newest else None
+            points = rule.points * newest[1] if matched and newest else 0.0
+            counted = counted[:1] if matched else []
+        if weighted is not None and (c := timing.next_weight_change(weighted, at)) is not None:
+            changes.append(c)
+        return _RuleState(
+            points=points,
+            matched=matched,
+            count=len(counted),
+            event_ids=tuple(e.id for e, _ in counted),
+            next_change=min(changes, default=None),
+            variation=_variation(rule, timing, points, pending),
+        )
+
+
+def _variation(rule: EventRule, timing: _Timing, points: float, pending: int) -> float:
+    """An upper bound on how far the rule's points can still move by time alone: decayed
+    points can only fade towards 0, and each event still to start or stop counting can
+    move at most one rule's worth of points."""
+    if rule.mode == "at_most":
+        return abs(rule.points) if pending else 0.0
+    fading = abs(points) if timing.period is not None else 0.0
+    return fading + abs(rule.points) * pending
+
+
+def _plan(profile: Profile, facts: CustomerFacts) -> list[list[_PropertyPlan | _EventPlan]]:
+    by_type: dict[str, list[Event]] = {}
+    for event in sorted(facts.events, key=lambda e: (e.occurred_at, e.id), reverse=True):
+        by_type.setdefault(event.type, []).append(event)
+    plans: list[list[_PropertyPlan | _EventPlan]] = []
+    for group in profile.groups:
+        timing = _Timing.of(group)
+        plans.append([
+            _PropertyPlan(rule, profile, facts) if isinstance(rule, PropertyRule)
+            else _EventPlan(rule, timing, by_type.get(rule.event_type, []))
+            for rule in group.rules
+        ])
+    return plans
+
+
+def _next_change(groups, plans, states, raws, value: int) -> datetime | None:
+    states = [list(group_states) for group_states in states]
+    raws = list(raws)
+    heap = [(state.next_change, g, r)
+            for g, group_states in enumerate(states)
+            for r, state in enumerate(group_states) if state.next_change is not None]
+    heapq.heapify(heap)
+    total = _total(groups, raws)
+    for _ in range(MAX_SEARCH_STEPS):
+        if not heap:
+            return None
+        room = sum(state.variation for group_states in states for state in group_states)
+        if _rounded(total - room) == value == _rounded(total + room):
+            return None  # what time can still move is too little to change the score
+        instant = heap[0][0]
+        while heap and heap[0][0] == instant:
+            _, g, r = heapq.heappop(heap)
+            states[g][r] = plans[g][r].at(instant)
+            if states[g][r].next_change is not None:
+                heapq.heappush(heap, (states[g][r].next_change, g, r))
+            raws[g] = _sum_points(states[g])
+        total = _total(groups, raws)
+        if _rounded(total) != value:
+            return instant
+    return instant
+
+
+def _sum_points(states: Sequence[_RuleState]) -> float:
+    return math.fsum(state.points for state in states)
+
+
+def _cap(group: Group, raw: float) -> float:
+    return min(float(group.max_points), max(0.0, raw))
+
+
+def _total(groups: Sequence[Group], raws: Sequence[float]) -> float:
+    return math.fsum(_cap(group, raw) for group, raw in zip(groups, raws, strict=True))
+
+
+def _rounded(total: float) -> int:
+    # Round half up, after trimming float noise so that 2.4999999999 is read as 2.5.
+    return min(100, max(0, math.floor(round(total, 9) + 0.5)))

@@ -1,7 +1,4 @@
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from crm_records.domain.errors import (
     InvalidPropertyValues,
     LifecycleRegression,
@@ -18,6 +15,8 @@ from crm_records.domain.lifecycle import (
     stage_on_create,
     stage_rank,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 
 stages = st.sampled_from(LIFECYCLE_STAGES)
 maybe_stages = st.one_of(st.none(), stages)

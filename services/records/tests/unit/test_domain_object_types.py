@@ -1,5 +1,4 @@
 import pytest
-
 from crm_records.domain.errors import UnknownObjectType
 from crm_records.domain.object_types import (
     ENGAGEMENT_TYPES,

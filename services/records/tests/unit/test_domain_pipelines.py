@@ -1,6 +1,9 @@
 import pytest
-
-from crm_records.domain.errors import InvalidPipeline, MissingRequiredProperties, UnknownPipelineStage
+from crm_records.domain.errors import (
+    InvalidPipeline,
+    MissingRequiredProperties,
+    UnknownPipelineStage,
+)
 from crm_records.domain.pipelines import (
     DEFAULT_DEAL_PIPELINE,
     DEFAULT_PIPELINES,

@@ -1,5 +1,4 @@
 import pytest
-
 from crm_records.domain.errors import (
     InvalidPropertyDefinition,
     InvalidPropertyName,

@@ -122,7 +122,8 @@ def stage_after_deal_closed_won(current: str | None) -> str:
     return _at_least(current, "customer")
 
 
-def stage_after_deal_closed_lost(current: str | None, has_other_closed_won_deal: bool) -> str | None:
+def stage_after_deal_closed_lost(current: str | None,
+                                 has_other_closed_won_deal: bool) -> str | None:
     """R-LIFE-5: a lost deal demotes no one; a record with another won deal is a customer."""
     if has_other_closed_won_deal:
         return _at_least(current, "customer")

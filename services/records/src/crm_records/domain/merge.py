@@ -59,8 +59,9 @@ def _pick(name: str, mine: str | None, theirs: str | None) -> str | None:
     return mine
 
 
-def merge_properties(primary: Mapping[str, str | None],
-                     secondary: Mapping[str, str | None]) -> tuple[dict[str, str | None], list[str]]:
+def merge_properties(
+    primary: Mapping[str, str | None], secondary: Mapping[str, str | None],
+) -> tuple[dict[str, str | None], list[str]]:
     """(merged values, names whose value now differs from the primary's), names sorted."""
     merged: dict[str, str | None] = dict(primary)
     special = set(ADDITIONAL_VALUES_OF.values()) | {MERGED_IDS}

@@ -66,7 +66,8 @@ MEETINGS = _standard("meetings", "meeting", "0-47", "hs_meeting_title",
 STANDARD_OBJECT_TYPES: tuple[ObjectType, ...] = (
     CONTACTS, COMPANIES, DEALS, TICKETS, SERVICES, TASKS, CALLS, NOTES, EMAILS, MEETINGS,
 )
-ENGAGEMENT_TYPES: frozenset[str] = frozenset(t.name for t in STANDARD_OBJECT_TYPES if t.is_engagement)
+ENGAGEMENT_TYPES: frozenset[str] = frozenset(
+    t.name for t in STANDARD_OBJECT_TYPES if t.is_engagement)
 
 _CUSTOM_ID = re.compile(r"^2-\d+$")
 _FULLY_QUALIFIED = re.compile(r"^p\d*_(?P<name>[a-z][a-z0-9_]*)$")
@@ -90,6 +91,7 @@ def resolve_object_type(reference: str, custom_types: Iterable[ObjectType] = ())
     for object_type in (*STANDARD_OBJECT_TYPES, *custom_types):
         if wanted in (object_type.name, object_type.singular, object_type.object_type_id):
             return object_type
-        if object_type.is_custom and fully_qualified and fully_qualified["name"] == object_type.name:
+        if (object_type.is_custom and fully_qualified
+                and fully_qualified["name"] == object_type.name):
             return object_type
     raise UnknownObjectType(reference)

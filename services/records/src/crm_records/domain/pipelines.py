@@ -13,7 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from crm_records.domain.errors import InvalidPipeline, MissingRequiredProperties, UnknownPipelineStage
+from crm_records.domain.errors import (
+    InvalidPipeline,
+    MissingRequiredProperties,
+    UnknownPipelineStage,
+)
 from crm_records.domain.properties import is_blank
 
 
@@ -123,7 +127,9 @@ DEFAULT_PIPELINES: Mapping[str, tuple[Pipeline, ...]] = {
 
 def pipeline_property_names(object_type: str) -> tuple[str, str]:
     """(pipeline property, stage property): deals use the hosted CRM's older names."""
-    return ("pipeline", "dealstage") if object_type == "deals" else ("hs_pipeline", "hs_pipeline_stage")
+    if object_type == "deals":
+        return "pipeline", "dealstage"
+    return "hs_pipeline", "hs_pipeline_stage"
 
 
 def check_stage_move(pipeline: Pipeline, stage_id: str,

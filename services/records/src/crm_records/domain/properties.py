@@ -282,8 +282,9 @@ def validate_values(definitions: Mapping[str, PropertyDefinition], values: Mappi
                                         f'Property "{name}" does not exist'))
             continue
         if definition.read_only and not allow_read_only:
-            errors.append(PropertyError(name, value, "READ_ONLY_VALUE",
-                                        f'"{name}" is a read only property; its value cannot be set'))
+            errors.append(PropertyError(
+                name, value, "READ_ONLY_VALUE",
+                f'"{name}" is a read only property; its value cannot be set'))
             continue
         try:
             normalised[name] = normalise_value(definition, value, user_ids=user_ids)

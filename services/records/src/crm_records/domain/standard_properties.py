@@ -9,6 +9,7 @@ health fields by the health-score events.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from crm_records.domain.lifecycle import LIFECYCLE_STAGES
 from crm_records.domain.properties import (
@@ -29,7 +30,7 @@ def _options(*pairs: tuple[str, str] | str) -> tuple[PropertyOption, ...]:
 
 
 def _p(name: str, label: str, type_: str, group: str, *, field: str | None = None,
-       options: tuple[PropertyOption, ...] = (), **flags: bool) -> PropertyDefinition:
+       options: tuple[PropertyOption, ...] = (), **flags: Any) -> PropertyDefinition:
     default_field = {"string": "text", "number": "number", "date": "date", "datetime": "date",
                      "enumeration": "select", "bool": "booleancheckbox"}[type_]
     if type_ == "bool":
@@ -38,14 +39,18 @@ def _p(name: str, label: str, type_: str, group: str, *, field: str | None = Non
                               group_name=group, options=options, hubspot_defined=True, **flags)
 
 
-def _read_only(name: str, label: str, type_: str, group: str, **kw) -> PropertyDefinition:
+def _read_only(name: str, label: str, type_: str, group: str, **kw: Any) -> PropertyDefinition:
     return _p(name, label, type_, group, read_only=True, calculated=True, **kw)
 
 
 def _common(group: str) -> list[PropertyDefinition]:
-    """Every object type has these."""
+    """Every object type has these. The store stamps both create and modification
+    names on every type; the hosted CRM spells them per type (contacts lead with
+    createdate/lastmodifieddate, the others with hs_lastmodifieddate)."""
     return [
         _read_only("hs_object_id", "Record ID", "number", group),
+        _p("createdate", "Create Date", "datetime", group),
+        _read_only("lastmodifieddate", "Last Modified Date", "datetime", group),
         _read_only("hs_createdate", "Object create date/time", "datetime", group),
         _read_only("hs_lastmodifieddate", "Object last modified date/time", "datetime", group),
         _read_only("hs_merged_object_ids", "Merged record IDs", "string", group),
@@ -70,7 +75,8 @@ def _health(group: str) -> list[PropertyDefinition]:
 
 
 LIFECYCLE_LABELS = {
-    "subscriber": "Subscriber", "lead": "Lead", "marketingqualifiedlead": "Marketing Qualified Lead",
+    "subscriber": "Subscriber", "lead": "Lead",
+    "marketingqualifiedlead": "Marketing Qualified Lead",
     "salesqualifiedlead": "Sales Qualified Lead", "opportunity": "Opportunity",
     "customer": "Customer", "evangelist": "Evangelist", "other": "Other",
 }
@@ -86,8 +92,6 @@ def _contacts() -> list[PropertyDefinition]:
     g = "contactinformation"
     return [
         *_common(g), *_activity_rollups(g), *_health(g), _lifecycle(g),
-        _p("createdate", "Create Date", "datetime", g),
-        _read_only("lastmodifieddate", "Last Modified Date", "datetime", g),
         _p("email", "Email", "string", g, has_unique_value=True, holds_email_address=True,
            form_field=True),
         _read_only("hs_additional_emails", "Additional email addresses", "string", g),
@@ -117,7 +121,6 @@ def _companies() -> list[PropertyDefinition]:
     g = "companyinformation"
     return [
         *_common(g), *_activity_rollups(g), *_health(g), _lifecycle(g),
-        _p("createdate", "Create Date", "datetime", g),
         _p("name", "Company name", "string", g),
         _p("domain", "Company Domain Name", "string", g),
         _read_only("hs_additional_domains", "Additional Domains", "string", g),
@@ -139,7 +142,6 @@ def _deals() -> list[PropertyDefinition]:
     g = "dealinformation"
     return [
         *_common(g), *_activity_rollups(g),
-        _p("createdate", "Create Date", "datetime", g),
         _p("dealname", "Deal Name", "string", g),
         _p("pipeline", "Pipeline", "enumeration", g, external_options=True),
         _p("dealstage", "Deal Stage", "enumeration", g, field="radio", external_options=True),
@@ -160,7 +162,6 @@ def _tickets() -> list[PropertyDefinition]:
     g = "ticketinformation"
     return [
         *_common(g), *_activity_rollups(g),
-        _p("createdate", "Create date", "datetime", g),
         _p("subject", "Ticket name", "string", g),
         _p("content", "Ticket description", "string", g, field="textarea"),
         _p("hs_pipeline", "Pipeline", "enumeration", g, external_options=True),

@@ -346,6 +346,12 @@ def test_every_service_is_deployed_with_its_migration_job(overlay, rendered):
         assert {"name": "http", "containerPort": port, "protocol": "TCP"} in container["ports"]
         migrate = pod_spec(named(objects, "Job", f"{service}-migrate"))["containers"][0]
         assert migrate["args"] == ["migrate"] and migrate["image"] == container["image"]
+        # PlatformSettings listen on 127.0.0.1 unless told: kubelet probes and
+        # peers connect to the pod IP.
+        config = named(objects, "ConfigMap", container["envFrom"][0]["configMapRef"]["name"])
+        prefix = service.upper()
+        assert config["data"][f"{prefix}_HOST"] == "0.0.0.0"
+        assert config["data"][f"{prefix}_PORT"] == str(port)
 
 
 def test_prod_runs_three_replicas_and_scales_to_ten(rendered):

@@ -30,6 +30,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from .bands import band
 from .conditions import compile_condition
@@ -92,7 +93,7 @@ def score(profile: Profile, facts: CustomerFacts, now: datetime) -> ScoreResult:
             raw_points=round(raw, 6),
             capped_points=round(_cap(group, raw), 6),
             matched=tuple(
-                RuleMatch(index, rule.describe(), state.count, round(state.points, 6),
+                RuleMatch(index, _describe(rule), state.count, round(state.points, 6),
                           state.event_ids)
                 for index, (rule, state) in enumerate(zip(group.rules, group_states, strict=True))
                 if state.matched
@@ -128,36 +129,24 @@ class _Timing:
                            period=MONTH * group.decay.every_months)
         return _Timing()
 
-    def weight(self, event: Event, at: datetime) -> float:
-        """The event's weight at `at`; 0 when it does not count."""
+    def read(self, event: Event, at: datetime) -> tuple[float, datetime | None, datetime | None]:
+        """The event at `at`: its weight (0 when it does not count), the next instant it
+        starts or stops counting, and the next instant its weight changes."""
         occurred = event.occurred_at
         if occurred > at:
-            return 0.0
-        if self.window is not None:
-            return 1.0 if occurred > at - self.window else 0.0
-        if self.period is not None:
-            return self.keep ** ((at - occurred) // self.period)
-        return 1.0
-
-    def next_weight_change(self, event: Event, at: datetime) -> datetime | None:
-        occurred = event.occurred_at
-        if occurred > at:
-            return occurred
+            return 0.0, occurred, occurred
         if self.window is not None:
             leaves = occurred + self.window
-            return leaves if leaves > at else None
+            return (1.0, leaves, leaves) if leaves > at else (0.0, None, None)
         if self.period is not None:
             steps = (at - occurred) // self.period
-            return occurred + (steps + 1) * self.period if self.keep ** steps > 0 else None
-        return None
-
-    def next_count_change(self, event: Event, at: datetime) -> datetime | None:
-        """When the event starts or stops counting (its weight crosses 0)."""
-        if self.window is not None or event.occurred_at > at:
-            return self.next_weight_change(event, at)
-        if self.period is not None and self.keep == 0 and at - event.occurred_at < self.period:
-            return event.occurred_at + self.period
-        return None
+            weight = self.keep ** steps
+            if weight == 0:
+                return 0.0, None, None
+            step = occurred + (steps + 1) * self.period
+            # only a full (100 %) cut makes an event stop counting
+            return weight, step if self.keep == 0 else None, step
+        return 1.0, None, None
 
 
 @dataclass(frozen=True)
@@ -201,36 +190,37 @@ class _EventPlan:
     def at(self, at: datetime) -> _RuleState:
         rule, timing = self.rule, self.timing
         relevant = self.of_type if rule.mode == "latest" else self.matching
-        counted = [(e, w) for e in relevant if (w := timing.weight(e, at)) > 0]
-        changes = [c for e in relevant if (c := timing.next_count_change(e, at)) is not None]
+        reads = [(event, *timing.read(event, at)) for event in relevant]
+        counted = [(event, weight, step) for event, weight, _, step in reads if weight > 0]
+        changes = [change for _, _, change, _ in reads if change is not None]
         pending = len(changes)  # events still to start or stop counting
-        weighted: Event | None = None  # the event whose decay steps move the points
+        weighted = None  # the counted event whose decay steps move the points
         if rule.mode == "each":
             matched = bool(counted)
-            points = rule.points * sum(w for _, w in counted)
-            changes += [c for e, _ in counted
-                        if (c := timing.next_weight_change(e, at)) is not None]
+            points = rule.points * sum(weight for _, weight, _ in counted)
+            changes += [step for _, _, step in counted if step is not None]
         elif rule.mode == "at_least":
             matched = len(counted) >= rule.count
-            weighted = counted[rule.count - 1][0] if matched else None
-            points = rule.points * counted[rule.count - 1][1] if matched else 0.0
+            weighted = counted[rule.count - 1] if matched else None
         elif rule.mode == "at_most":
             matched = len(counted) <= rule.count
             points = float(rule.points) if matched else 0.0
         else:  # latest: the newest counted event of the type must meet `where`
-            newest = counted[0] if counted else None
-            matched = newest is not None and (
-                rule.where is None or newest[0].id in self.matching_ids)
-            weighted = newest[0] if matched and newest else None
-            points = rule.points * newest[1] if matched and newest else 0.0
+            matched = bool(counted) and (
+                rule.where is None or counted[0][0].id in self.matching_ids)
+            weighted = counted[0] if matched else None
             counted = counted[:1] if matched else []
-        if weighted is not None and (c := timing.next_weight_change(weighted, at)) is not None:
-            changes.append(c)
+        if weighted is not None:
+            points = rule.points * weighted[1]
+            if weighted[2] is not None:
+                changes.append(weighted[2])
+        elif rule.mode in ("at_least", "latest"):
+            points = 0.0
         return _RuleState(
             points=points,
             matched=matched,
             count=len(counted),
-            event_ids=tuple(e.id for e, _ in counted),
+            event_ids=tuple(event.id for event, _, _ in counted),
             next_change=min(changes, default=None),
             variation=_variation(rule, timing, points, pending),
         )
@@ -286,6 +276,11 @@ def _next_change(groups, plans, states, raws, value: int) -> datetime | None:
         if _rounded(total) != value:
             return instant
     return instant
+
+
+@lru_cache(maxsize=4096)
+def _describe(rule: PropertyRule | EventRule) -> str:
+    return rule.describe()
 
 
 def _sum_points(states: Sequence[_RuleState]) -> float:

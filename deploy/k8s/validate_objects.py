@@ -40,7 +40,8 @@ def main(kubernetes_version: str, filenames: list[str]) -> None:
                 if not obj:
                     continue
                 name = f"{obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
-                found += [{"object": name, "problem": p} for p in problems_of(obj, kubernetes_version)]
+                for problem in problems_of(obj, kubernetes_version):
+                    found.append({"object": name, "problem": problem})
     print(json.dumps(found, indent=1))
 
 

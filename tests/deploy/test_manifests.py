@@ -12,6 +12,7 @@ run builds kustomize from the Go module proxy, ~30 s).
 
 import copy
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -238,7 +239,9 @@ def service_selector_problems(objects: list[dict]) -> list[str]:
 def reference_problems(objects: list[dict], external_secrets: set[str]) -> list[str]:
     """Every Secret and ConfigMap a pod refers to is rendered (or is one of the
     Secrets the operator creates), and has the key asked for."""
-    rendered = {(o["kind"], o["metadata"]["name"]): o for o in of_kind(objects, "Secret", "ConfigMap")}
+    rendered = {
+        (o["kind"], o["metadata"]["name"]): o for o in of_kind(objects, "Secret", "ConfigMap")
+    }
     found = []
 
     def check(kind: str, name: str, key: str | None, where: str) -> None:
@@ -293,15 +296,21 @@ def topic_problems(objects: list[dict], topics: list[TopicSpec]) -> list[str]:
 
 # --- every overlay renders, validates and keeps the policies -----------------
 
+def schema_problems(manifest: Path) -> list[dict]:
+    """deploy/k8s/validate_objects.py, run in the venv of tools.sh."""
+    done = subprocess.run(
+        [str(VALIDATOR_PYTHON), str(K8S / "validate_objects.py"), KUBERNETES_VERSION,
+         str(manifest)],
+        capture_output=True, text=True, check=True,
+    )
+    return json.loads(done.stdout)
+
+
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_overlay_validates_against_the_kubernetes_schemas(overlay, rendered_text, tmp_path):
     manifest = tmp_path / f"{overlay}.yaml"
     manifest.write_text(rendered_text[overlay])
-    done = subprocess.run(
-        [str(VALIDATOR_PYTHON), str(K8S / "validate_objects.py"), KUBERNETES_VERSION, str(manifest)],
-        capture_output=True, text=True, check=True,
-    )
-    assert json.loads(done.stdout) == []
+    assert schema_problems(manifest) == []
 
 
 def test_the_validator_rejects_an_unknown_field_and_a_custom_resource_without_spec(tools, tmp_path):
@@ -311,11 +320,7 @@ def test_the_validator_rejects_an_unknown_field_and_a_custom_resource_without_sp
          "spec": {"ports": [{"port": 80}], "selectr": {"a": "b"}}},
         {"apiVersion": "kafka.strimzi.io/v1", "kind": "KafkaTopic", "metadata": {"name": "t"}},
     ]))
-    done = subprocess.run(
-        [str(VALIDATOR_PYTHON), str(K8S / "validate_objects.py"), KUBERNETES_VERSION, str(manifest)],
-        capture_output=True, text=True, check=True,
-    )
-    assert [p["object"] for p in json.loads(done.stdout)] == ["Service/x", "KafkaTopic/t"]
+    assert [p["object"] for p in schema_problems(manifest)] == ["Service/x", "KafkaTopic/t"]
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -354,6 +359,28 @@ def test_every_service_is_deployed_with_its_migration_job(overlay, rendered):
         assert config["data"][f"{prefix}_PORT"] == str(port)
 
 
+def local_gateway_routes() -> set[tuple[str, str]]:
+    """(path, service) of deploy/local/nginx/routes.conf, regexes without
+    their ^ and prefixes without their trailing slash."""
+    text = (ROOT / "deploy" / "local" / "nginx" / "routes.conf").read_text()
+    found = set()
+    for path, service in re.findall(
+            r"^location\s+(?:~\s+)?(\S+)\s*\{\s*proxy_pass\s+http://([\w-]+)", text, re.M):
+        found.add((path.removeprefix("^").rstrip("/") or "/", service))
+    return found
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_ingress_routes_what_the_local_gateway_routes(overlay, rendered):
+    ingress = named(rendered[overlay], "Ingress", "crm")
+    routes = {
+        (path["path"].rstrip("/") if path["pathType"] == "Prefix" else path["path"],
+         path["backend"]["service"]["name"])
+        for path in ingress["spec"]["rules"][0]["http"]["paths"]
+    }
+    assert routes == local_gateway_routes(), "change deploy/k8s/base/ingress.yaml with routes.conf"
+
+
 def test_prod_runs_three_replicas_and_scales_to_ten(rendered):
     objects = rendered["prod"]
     for service in SERVICES:
@@ -363,9 +390,11 @@ def test_prod_runs_three_replicas_and_scales_to_ten(rendered):
         hpa = named(objects, "HorizontalPodAutoscaler", service)["spec"]
         assert (hpa["minReplicas"], hpa["maxReplicas"]) == (3, 10)
     # The operator's Secret is referred to, never generated.
-    assert not [s for s in of_kind(objects, "Secret") if s["metadata"]["name"].startswith("crm-external")]
+    secrets = [s["metadata"]["name"] for s in of_kind(objects, "Secret")]
+    assert not [name for name in secrets if name.startswith("crm-external")]
     volumes = pod_spec(named(objects, "Deployment", "exports"))["volumes"]
-    assert {"name": "export-files", "persistentVolumeClaim": {"claimName": "exports-files"}} in volumes
+    claim = {"claimName": "exports-files"}
+    assert {"name": "export-files", "persistentVolumeClaim": claim} in volumes
 
 
 def test_dev_runs_one_replica_of_each_service(rendered):
@@ -442,13 +471,14 @@ def test_ingress_policy_fails_on_a_missing_service_or_port(dev_objects):
     paths[0]["backend"]["service"]["name"] = "serach"
     paths[1]["backend"]["service"]["port"] = {"number": 80}
     assert ingress_backend_problems(dev_objects) == [
-        "Ingress/crm path /crm/v3/objects/[^/]+/search$: no Service serach",
+        "Ingress/crm path /crm/v3/objects/[^/]+/search/?$: no Service serach",
         "Ingress/crm path /search/v1: Service search has no port {'number': 80}",
     ]
 
 
 def test_service_policy_fails_when_a_service_selects_the_migration_job(dev_objects):
-    named(dev_objects, "Service", "records")["spec"]["selector"] = {"app.kubernetes.io/part-of": "crm"}
+    service = named(dev_objects, "Service", "records")
+    service["spec"]["selector"] = {"app.kubernetes.io/part-of": "crm"}
     [problem] = service_selector_problems(dev_objects)
     assert problem.startswith("Service/records selects") and "Job/records-migrate" in problem
 

@@ -23,6 +23,8 @@ VENV="$CACHE/k8s-venv"
 say() { if [[ "${TOOLS_VERBOSE:-0}" == "1" ]]; then echo "tools.sh: $*" >&2; fi; }
 
 mkdir -p "$BIN"
+# The Go toolchain of this machine kind lives in /usr/local/go.
+command -v go >/dev/null || PATH="/usr/local/go/bin:$PATH"
 
 if [[ "$("$BIN/kustomize" version 2>/dev/null || true)" != "$KUSTOMIZE_VERSION" ]]; then
     say "building kustomize $KUSTOMIZE_VERSION from the Go module proxy"

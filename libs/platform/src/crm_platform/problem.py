@@ -113,12 +113,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return render(request, ApiError(exc.status_code, str(exc.detail),
                                         headers=dict(exc.headers or {})))
 
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("store unavailable: %s", exc)
+        return render(request, ApiError(503, "The store is unavailable; nothing was written. "
+                                             "Retry later.", headers={"Retry-After": "1"}))
+
+    # Registered per class (not in the catch-all below), so the answer is a
+    # handled 503 rather than an error the server middleware re-raises.
+    for error_class in UNAVAILABLE_ERRORS:
+        app.add_exception_handler(error_class, _unavailable)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        if isinstance(exc, UNAVAILABLE_ERRORS):
-            log.warning("store unavailable: %s", exc)
-            return render(request, ApiError(503, "The store is unavailable; nothing was "
-                                                 "written. Retry later.",
-                                            headers={"Retry-After": "1"}))
         log.exception("unhandled error on %s", request.url.path)
         return render(request, ApiError(500, "Internal error"))

@@ -22,6 +22,9 @@ class PlatformSettings(BaseSettings):
     # Background work a replica runs besides HTTP; tests switch parts off.
     run_outbox_relay: bool = True
     run_consumers: bool = True
+    # Prepended to every consumer group name: lets a test run its own copy of a
+    # service beside the running one without splitting partitions with it.
+    consumer_group_prefix: str = ""
     # Requests per token per 10-second window (the hosted CRM's burst window).
     rate_limit_per_10s: int = 190
     log_level: str = "INFO"

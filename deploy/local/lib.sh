@@ -10,8 +10,12 @@ HERE="$REPO/deploy/local"
 say() { echo "[local] $*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 
+# True when PID runs. A zombie (exited, not yet reaped by this machine's
+# init, which can take seconds) counts as gone.
+alive() { kill -0 "$1" 2>/dev/null && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
+
 # True when the pid in FILE belongs to a live process.
-pid_alive() { [[ -s "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+pid_alive() { [[ -s "$1" ]] && alive "$(cat "$1")"; }
 
 # True when something accepts TCP connections on 127.0.0.1:PORT.
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -43,7 +47,7 @@ stop_pid() {
   if ! pid_alive "$pidfile"; then rm -f "$pidfile"; return 0; fi
   pid=$(cat "$pidfile")
   kill -TERM "$pid" 2>/dev/null || true
-  if ! wait_until "$seconds" eval "! kill -0 $pid 2>/dev/null"; then
+  if ! wait_until "$seconds" eval "! alive $pid"; then
     say "pid $pid did not stop in ${seconds}s: SIGKILL"
     kill -KILL "$pid" 2>/dev/null || true
   fi

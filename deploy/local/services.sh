@@ -13,7 +13,13 @@ cd "$REPO"
 SERVICES=(records:8001 search:8002 workspace:8003 healthscore:8004 exports:8005 notifications:8006)
 STATE="$RUN/services"
 
-port_of() { local entry; for entry in "${SERVICES[@]}"; do [[ ${entry%:*} == "$1" ]] && echo "${entry#*:}"; done; }
+port_of() {
+  local entry
+  for entry in "${SERVICES[@]}"; do
+    if [[ ${entry%:*} == "$1" ]]; then echo "${entry#*:}"; return 0; fi
+  done
+  return 1
+}
 
 # Services that exist in this checkout. A member without src/crm_<svc>/main.py
 # is still being written and has no `serve` yet: it is skipped, with a warning.
@@ -99,7 +105,7 @@ main() {
   local chosen=("$@") svc
   if ((${#chosen[@]} == 0)); then mapfile -t chosen < <(present_services); fi
   for svc in "${chosen[@]}"; do
-    [[ -n $(port_of "$svc") ]] || die "unknown service '$svc'"
+    port_of "$svc" >/dev/null || die "unknown service '$svc'"
   done
   case $command in
     up) up "${chosen[@]}" ;;

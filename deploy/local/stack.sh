@@ -240,6 +240,7 @@ status_smtp() { pid_alive "$RUN/smtp/smtp.pid" && port_open 1025; }
 
 # --- commands --------------------------------------------------------------
 
+declare -A PORT=([kafka]=19092 [postgres]=15432 [redis]=16379 [nginx]=8080 [zipkin]=9411 [smtp]=1025)
 declare -A ADDRESS=([kafka]=127.0.0.1:19092 [postgres]=127.0.0.1:15432 [redis]=127.0.0.1:16379
   [nginx]=http://127.0.0.1:8080 [zipkin]=http://127.0.0.1:9411/zipkin/ [smtp]=127.0.0.1:1025)
 
@@ -255,7 +256,15 @@ main() {
     up)
       ensure_packages "${parts[@]}"
       # Start everything first, then wait: Kafka and Zipkin boot while the rest starts.
-      for part in "${parts[@]}"; do "start_$part"; done
+      for part in "${parts[@]}"; do
+        # A server on our port that this checkout did not start (another clone's
+        # stack, an external one): use it, and never stop it.
+        if ! "status_$part" && port_open "${PORT[$part]}"; then
+          say "$part: port ${PORT[$part]} already answers, not started from this checkout: using it"
+          continue
+        fi
+        "start_$part"
+      done
       for part in "${parts[@]}"; do "wait_$part"; say "$part up at ${ADDRESS[$part]}"; done
       ;;
     down)
@@ -265,7 +274,13 @@ main() {
     status)
       local down=0
       for part in "${parts[@]}"; do
-        if "status_$part"; then echo "$part: running at ${ADDRESS[$part]}"; else echo "$part: stopped"; down=1; fi
+        if "status_$part"; then
+          echo "$part: running at ${ADDRESS[$part]}"
+        elif port_open "${PORT[$part]}"; then
+          echo "$part: not started from this checkout, but port ${PORT[$part]} answers"; down=1
+        else
+          echo "$part: stopped"; down=1
+        fi
       done
       return $((down * 3))
       ;;

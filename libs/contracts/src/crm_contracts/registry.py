@@ -4,11 +4,13 @@ snapshots and of the AsyncAPI document. Add a new contract module here."""
 from crm_contracts import topics
 from crm_contracts.envelope import EventData
 from crm_contracts.identity import v1 as identity_v1
+from crm_contracts.properties import v1 as properties_v1
 from crm_contracts.records import v1 as records_v1
 
 EVENTS_BY_TOPIC: dict[str, tuple[type[EventData], ...]] = {
     topics.RECORDS.name: records_v1.EVENTS,
     topics.IDENTITY.name: identity_v1.EVENTS,
+    topics.PROPERTIES.name: properties_v1.EVENTS,
 }
 
 

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
+import uvicorn
 from fastapi import FastAPI
 
 T = TypeVar("T")
@@ -74,3 +76,34 @@ async def eventually(probe: Callable[[], Awaitable[T]], *, timeout: float = 20.0
             return last
         await asyncio.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+@contextmanager
+def serving(app: FastAPI, port: int = 0) -> Iterator[str]:
+    """The app under a real uvicorn server in a thread of this process (its own
+    event loop), for clients that need a URL, such as the schema fuzzer."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
+                            lifespan="on", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="serving", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the app did not start; see its log")
+        time.sleep(0.05)
+    bound_port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{bound_port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def fuzz_checks() -> list[Any]:
+    """What every service's schema fuzzing asserts: no 5xx, and every response
+    matches the schema the service itself publishes."""
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import response_schema_conformance
+
+    return [not_a_server_error, response_schema_conformance]

@@ -1,0 +1,141 @@
+"""The outbox relay and the idempotent consumer against the real PostgreSQL and
+Kafka (R-BUS-2, R-BUS-3, R-BUS-4)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from crm_contracts import topics
+from crm_contracts.envelope import CloudEvent, from_kafka
+from crm_platform.consumer import PROCESSED_EVENTS_TABLE_SQL, Delivered, IdempotentConsumer
+from crm_platform.db import create_pool, ensure_database
+from crm_platform.outbox import OUTBOX_TABLE_SQL, OutboxRelay, OutgoingEvent, enqueue
+from crm_platform.testing import drop_database, eventually, throwaway_database_url
+
+pytestmark = pytest.mark.integration
+BASE_DB = os.environ.get("RECORDS_DATABASE_URL",
+                         "postgresql://postgres@127.0.0.1:15432/crm_records")
+KAFKA = os.environ.get("RECORDS_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
+
+
+@pytest.fixture
+async def database():
+    url = throwaway_database_url(BASE_DB, "platform")
+    await ensure_database(url)
+    conn = await asyncpg.connect(url)
+    await conn.execute(OUTBOX_TABLE_SQL + PROCESSED_EVENTS_TABLE_SQL +
+                       "CREATE TABLE effects (event_id text, value int);")
+    await conn.close()
+    pool = await create_pool(url)
+    try:
+        yield url, pool
+    finally:
+        await pool.close()
+        await drop_database(url)
+
+
+def event(value: int, subject: str = "contacts/1") -> CloudEvent:
+    return CloudEvent(type="test.value.v1", source="/test", subject=subject, account_id=1,
+                      data={"value": value})
+
+
+def delivered(e: CloudEvent, offset: int) -> Delivered:
+    return Delivered("test.topic", 0, offset, b"k", e.value(), tuple(e.headers()))
+
+
+async def record_values(conn: asyncpg.Connection, events: list[CloudEvent]) -> None:
+    for e in events:
+        if e.data["value"] < 0:
+            raise ValueError(f"negative value in {e.id}")
+        await conn.execute("INSERT INTO effects VALUES ($1, $2)", e.id, e.data["value"])
+
+
+async def test_repeated_events_apply_once_and_poison_goes_to_dead_letters(database):  # R-BUS-3
+    _, pool = database
+    parked: list[tuple[str, dict[str, str]]] = []
+
+    async def dead_letter(topic, key, value, headers):
+        parked.append((topic, headers))
+
+    consumer = IdempotentConsumer(name="test", service="test", pool=pool, handle=record_values,
+                                  dead_letter=dead_letter, retry_delays=(0.01, 0.01))
+    good, poison, other = event(1), event(-1), event(2)
+    await consumer.consume([delivered(good, 0), delivered(poison, 1), delivered(good, 2)])
+    await consumer.consume([delivered(good, 3), delivered(other, 4)])  # redelivery of `good`
+    await consumer.consume([Delivered("test.topic", 0, 5, None, b"{}", ())])  # not a CloudEvent
+
+    async with pool.acquire() as conn:
+        rows = await conn.fetch("SELECT event_id, value FROM effects ORDER BY value")
+    assert [(r["event_id"], r["value"]) for r in rows] == [(good.id, 1), (other.id, 2)]
+    assert [topic for topic, _ in parked] == ["test.topic.dlq", "test.topic.dlq"]
+    assert "negative value" in parked[0][1]["dlq_error"]
+    assert parked[0][1]["dlq_original_offset"] == "1"
+    assert "missing headers" in parked[1][1]["dlq_error"]
+
+
+async def test_relay_publishes_committed_events_in_order_and_skips_rolled_back(database):  # R-BUS-2 R-BUS-4
+    url, pool = database
+    subject = f"contacts/{uuid.uuid4().hex[:6]}"
+    key = f"1:contacts:{subject}"
+    events = [event(i, subject) for i in range(5)]
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            await enqueue(conn, [OutgoingEvent(topics.RECORDS.name, key, e) for e in events[:3]],
+                          channel="outbox_test")
+        with pytest.raises(RuntimeError):
+            async with conn.transaction():
+                await enqueue(conn, [OutgoingEvent(topics.RECORDS.name, key, events[3])],
+                              channel="outbox_test")
+                raise RuntimeError("the change failed: its event must not go out")
+        async with conn.transaction():
+            await enqueue(conn, [OutgoingEvent(topics.RECORDS.name, key, events[4])],
+                          channel="outbox_test")
+
+    consumer = AIOKafkaConsumer(topics.RECORDS.name, bootstrap_servers=KAFKA,
+                                group_id=f"test-relay-{uuid.uuid4().hex[:6]}",
+                                auto_offset_reset="latest")
+    await consumer.start()
+    await asyncio.sleep(1.0)  # joined and positioned at the end before anything is sent
+    relay = OutboxRelay(url, KAFKA, service="test")
+    relay.start()
+    seen: list[int] = []
+    try:
+        async def all_arrived() -> bool:
+            batch = await consumer.getmany(timeout_ms=200)
+            for messages in batch.values():
+                for m in messages:
+                    if m.key == key.encode():
+                        seen.append(from_kafka(m.headers, m.value).data["value"])
+            return len(seen) >= 4
+
+        await eventually(all_arrived, timeout=30, what="the relay to publish 4 events")
+    finally:
+        await relay.stop()
+        await consumer.stop()
+    assert seen == [0, 1, 2, 4]
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM outbox") == 0
+
+
+async def test_only_one_relay_leads_at_a_time(database):  # R-BUS-2 (replicas)
+    url, _ = database
+    first, second = OutboxRelay(url, KAFKA, service="a"), OutboxRelay(url, KAFKA, service="b")
+    first.start()
+    await eventually(lambda: _value(first.is_leader), what="the first relay to lead")
+    second.start()
+    await asyncio.sleep(1.5)
+    assert first.is_leader and not second.is_leader
+    await first.stop()
+    await eventually(lambda: _value(second.is_leader), timeout=10,
+                     what="the second relay to take over")
+    await second.stop()
+
+
+async def _value(v):
+    return v
+

@@ -78,7 +78,8 @@ async def test_repeated_events_apply_once_and_poison_goes_to_dead_letters(databa
     assert "missing headers" in parked[1][1]["dlq_error"]
 
 
-async def test_relay_publishes_committed_events_in_order_and_skips_rolled_back(database):  # R-BUS-2 R-BUS-4
+# R-BUS-2 R-BUS-4
+async def test_relay_publishes_committed_events_in_order_and_skips_rolled_back(database):
     url, pool = database
     subject = f"contacts/{uuid.uuid4().hex[:6]}"
     key = f"1:contacts:{subject}"

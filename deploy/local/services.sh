@@ -78,7 +78,7 @@ down() {
   local svc pidfile
   for svc in "$@"; do
     for pidfile in "$STATE/$svc.pid" "$STATE/$svc-2.pid"; do
-      [[ -e $pidfile ]] || continue
+      pid_alive "$pidfile" || { rm -f "$pidfile"; continue; }
       stop_pid "$pidfile" 30
       say "$(basename "$pidfile" .pid) stopped"
     done

@@ -3,6 +3,7 @@
 Each message accepted on 127.0.0.1:1025 is written to
 .local/run/smtp/messages/<UTC timestamp>-<n>.eml, first under a hidden
 temporary name and then renamed, so a reader never sees half a message.
+The reply to DATA names the file ("250 OK stored as /path/x.eml").
 The envelope (MAIL FROM / RCPT TO, which Bcc recipients appear only in) is
 kept in two headers put in front of the message: X-Envelope-From and
 X-Envelope-To.
@@ -37,8 +38,9 @@ class SaveToFolder:
             f"X-Envelope-To: {', '.join(envelope.rcpt_tos)}\r\n"
         ).encode()
         body = envelope.original_content or b""
-        self.store(envelope_headers + body)
-        return "250 Message accepted for delivery"
+        stored = self.store(envelope_headers + body)
+        # The reply names the file, so a test knows which one is its message.
+        return f"250 OK stored as {stored}"
 
     def store(self, message: bytes) -> Path:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")

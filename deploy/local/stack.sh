@@ -269,7 +269,10 @@ main() {
       ;;
     down)
       local i
-      for ((i = ${#parts[@]} - 1; i >= 0; i--)); do "stop_${parts[i]}"; say "${parts[i]} stopped"; done
+      for ((i = ${#parts[@]} - 1; i >= 0; i--)); do
+        part=${parts[i]}
+        if "status_$part"; then "stop_$part"; say "$part stopped"; else "stop_$part"; fi
+      done
       ;;
     status)
       local down=0

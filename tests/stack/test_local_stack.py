@@ -24,7 +24,6 @@ from crm_contracts.topics import ALL_TOPICS
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[2]
 GATEWAY = "http://127.0.0.1:8080"
 SERVICE_DATABASES = {
     "crm_records", "crm_search", "crm_workspace",
@@ -76,7 +75,6 @@ def test_redis_answers_ping():
 
 def test_smtp_sink_keeps_each_message_as_an_eml_file():
     # R-NOTE-1: the local stand-in for a mail server keeps what services send.
-    folder = REPO / ".local" / "run" / "smtp" / "messages"
     marker = f"stack-test-{uuid.uuid4()}"
     message = EmailMessage()
     message["From"] = "platform@example.com"
@@ -85,14 +83,24 @@ def test_smtp_sink_keeps_each_message_as_an_eml_file():
     message.set_content("hello from the stack test")
 
     with smtplib.SMTP("127.0.0.1", 1025, timeout=10) as smtp:
-        smtp.send_message(message, to_addrs=["someone@example.com", "hidden@example.com"])
+        smtp.ehlo()
+        smtp.mail("platform@example.com")
+        smtp.rcpt("someone@example.com")
+        smtp.rcpt("hidden@example.com")
+        code, reply = smtp.data(message.as_bytes())
 
-    stored = [p for p in folder.glob("*.eml") if marker in p.read_text(errors="replace")]
-    assert len(stored) == 1
-    text = stored[0].read_text()
+    assert code == 250
+    # The sink answers with the file it wrote: .local/run/smtp/messages/<stamp>-<n>.eml
+    # of the checkout that started it.
+    stored = Path(reply.decode().removeprefix("OK stored as "))
+    assert stored.parent.parts[-4:] == (".local", "run", "smtp", "messages")
+    assert stored.suffix == ".eml"
+    text = stored.read_text()
+    assert f"Subject: {marker}" in text
+    assert "X-Envelope-From: platform@example.com" in text
     assert "X-Envelope-To: someone@example.com, hidden@example.com" in text
     assert "hello from the stack test" in text
-    assert not list(folder.glob(".*.tmp"))
+    assert not list(stored.parent.glob(f".{stored.name}.tmp"))
 
 
 # path through the gateway -> the port of the service that must answer it.

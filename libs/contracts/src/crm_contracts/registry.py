@@ -3,7 +3,9 @@ snapshots and of the AsyncAPI document. Add a new contract module here."""
 
 from crm_contracts import topics
 from crm_contracts.envelope import EventData
+from crm_contracts.exports import v1 as exports_v1
 from crm_contracts.identity import v1 as identity_v1
+from crm_contracts.notifications import v1 as notifications_v1
 from crm_contracts.properties import v1 as properties_v1
 from crm_contracts.records import v1 as records_v1
 
@@ -11,6 +13,8 @@ EVENTS_BY_TOPIC: dict[str, tuple[type[EventData], ...]] = {
     topics.RECORDS.name: records_v1.EVENTS,
     topics.IDENTITY.name: identity_v1.EVENTS,
     topics.PROPERTIES.name: properties_v1.EVENTS,
+    topics.EXPORTS.name: exports_v1.EVENTS,
+    topics.NOTIFICATIONS.name: notifications_v1.EVENTS,
 }
 
 

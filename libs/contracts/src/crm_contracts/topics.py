@@ -52,7 +52,18 @@ SEARCH_PROGRESS = TopicSpec(
     "Index progress: how far the search index has applied the record events.",
 )
 
-CORE_TOPICS: tuple[TopicSpec, ...] = (RECORDS, ASSOCIATIONS, PROPERTIES, IDENTITY, SEARCH_PROGRESS)
+EXPORTS = TopicSpec(
+    "crm.exports.v1", 3, 14 * DAY_MS, "exports",
+    "Export jobs requested, finished (with the 30-day download link) and failed; "
+    "keyed by account so one account's exports run in order.",
+)
+NOTIFICATIONS = TopicSpec(
+    "crm.notifications.v1", 1, 14 * DAY_MS, "notifications",
+    "Emails handed to the SMTP relay, one event per recipient of a source event.",
+)
+
+CORE_TOPICS: tuple[TopicSpec, ...] = (RECORDS, ASSOCIATIONS, PROPERTIES, IDENTITY, SEARCH_PROGRESS,
+                                      EXPORTS, NOTIFICATIONS)
 
 
 def all_topics(extra: tuple[TopicSpec, ...] = ()) -> list[TopicSpec]:

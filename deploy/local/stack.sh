@@ -48,13 +48,21 @@ ensure_packages() {
 
 # --- Kafka (Maven Central jars, KRaft single node) -------------------------
 
+# maven LOG ARGS...: a quiet Maven run on the cache's repository; its output
+# goes to LOG and is shown only when it fails.
+maven() {
+  local log=$1; shift
+  mkdir -p "$CACHE"
+  mvn -q -B -Dmaven.repo.local="$CACHE/m2" "$@" >"$log" 2>&1 || { show_tail "$log"; die "mvn failed"; }
+}
+
 kafka_libs() {
   local want
   want=$(sha256sum "$HERE/kafka/pom.xml" | cut -d' ' -f1)
   [[ "$(cat "$KAFKA_LIBS/.pom.sha256" 2>/dev/null)" == "$want" ]] && return 0
   say "kafka: downloading jars from Maven Central into $KAFKA_LIBS"
   rm -rf "$KAFKA_LIBS"
-  mvn -q -B -Dstyle.color=never -f "$HERE/kafka/pom.xml" -Dmaven.repo.local="$CACHE/m2" \
+  maven "$CACHE/kafka-download.log" -f "$HERE/kafka/pom.xml" \
     dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIBS"
   rm -rf "$HERE/kafka/target"
   echo "$want" >"$KAFKA_LIBS/.pom.sha256"
@@ -98,7 +106,8 @@ pg_root() {
   [[ -L $here/data ]] || ln -sfn "$away/data" "$here/data"
   echo "$away"
 }
-as_postgres() { if ((EUID == 0)); then runuser -u postgres -- "$@"; else "$@"; fi; }
+# (From /: the postgres user may not be able to enter the current folder.)
+as_postgres() { if ((EUID == 0)); then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
 
 start_postgres() {
   local root
@@ -210,7 +219,7 @@ start_zipkin() {
   if [[ ! -s $ZIPKIN_JAR ]]; then
     say "zipkin: downloading the server jar from Maven Central"
     mkdir -p "$(dirname "$ZIPKIN_JAR")"
-    (cd "$CACHE" && mvn -q -B -Dstyle.color=never -Dmaven.repo.local="$CACHE/m2" \
+    (cd "$CACHE" && maven "$CACHE/zipkin-download.log" \
       org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
       -Dartifact=io.zipkin:zipkin-server:3.5.1:jar:exec \
       -DoutputDirectory="$(dirname "$ZIPKIN_JAR")")

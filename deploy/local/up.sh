@@ -20,6 +20,9 @@ else
   say "WARNING: crm-admin is not installed yet: no demo account made"
 fi
 
+demo_note=$DEMO_ENV
+[[ -s $DEMO_ENV ]] || demo_note="not made (crm-admin missing)"
+
 cat <<SUMMARY
 
 The platform is up.
@@ -27,7 +30,7 @@ The platform is up.
   trace UI (Zipkin)    http://127.0.0.1:9411/zipkin/
   mails sent           $RUN/smtp/messages/*.eml
   logs                 $RUN/services/*.log, $RUN/<part>/ (kafka, postgres, redis, nginx, zipkin, smtp)
-  demo account         $DEMO_ENV (CRM_BASE_URL, CRM_TOKEN)
+  demo account         $demo_note (CRM_BASE_URL, CRM_TOKEN)
   settings             eval "\$(bash deploy/local/env.sh)"
   status / stop        bash deploy/local/stack.sh status; bash deploy/local/services.sh status; make down
 SUMMARY

@@ -13,13 +13,15 @@ from crm_platform.identity.directory import IdentityDirectory
 from crm_records.adapters.postgres import PgRecordStore, PgUnitOfWork
 from crm_records.domain.object_types import resolve_object_type
 from crm_records.handlers.identity import IdentityHandler
-from crm_records.handlers.records import RecordsHandler, Values
+from crm_records.handlers.properties import PropertiesHandler
+from crm_records.handlers.records import RecordsHandler
 
 
 @dataclass
 class Container:
     pool: asyncpg.Pool
     records: RecordsHandler
+    properties: PropertiesHandler
     identity: IdentityHandler
     directory: IdentityDirectory
     limiter: Any
@@ -36,13 +38,10 @@ class Container:
                                                      properties)
 
 
-async def validate_values(account_id: int, object_type: str, values: Values) -> Values:
-    # TODO(records model): check against the account's property definitions.
-    return values
-
-
 def build(pool: asyncpg.Pool, directory: IdentityDirectory, limiter: Any, token_secret: str,
           operator_key: str | None) -> Container:
-    return Container(pool=pool, records=RecordsHandler(PgUnitOfWork(pool), validate_values),
+    unit_of_work = PgUnitOfWork(pool)
+    return Container(pool=pool, records=RecordsHandler(unit_of_work),
+                     properties=PropertiesHandler(unit_of_work),
                      identity=IdentityHandler(pool, token_secret), directory=directory,
                      limiter=limiter, token_secret=token_secret, operator_key=operator_key)

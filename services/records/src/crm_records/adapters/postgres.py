@@ -3,6 +3,7 @@ history beside it, and the outbox, all written in the caller's transaction."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -10,7 +11,9 @@ from datetime import datetime
 import asyncpg
 
 from crm_platform.outbox import OutgoingEvent, enqueue
+from crm_records.domain.properties import PropertyDefinition, PropertyGroup, PropertyOption
 from crm_records.domain.record import Record
+from crm_records.handlers.properties import StoredProperty
 
 OUTBOX_CHANNEL = "outbox_records"
 
@@ -28,6 +31,21 @@ def _record(row: asyncpg.Record) -> Record:
     return Record(row["account_id"], row["object_type"], row["record_id"], row["version"],
                   row["properties"], row["created_at"], row["updated_at"], row["archived"],
                   row["archived_at"], row["merged_into"])
+
+
+def definition_json(definition: PropertyDefinition) -> dict:
+    return dataclasses.asdict(definition)
+
+
+def definition_of(data: dict) -> PropertyDefinition:
+    fields = {f.name for f in dataclasses.fields(PropertyDefinition)}
+    known = {k: v for k, v in data.items() if k in fields}
+    known["options"] = tuple(PropertyOption(**o) for o in data.get("options", ()))
+    return PropertyDefinition(**known)
+
+
+def _unzip(rows: Sequence[tuple[str, str, int]]) -> tuple[list[str], list[str], list[int]]:
+    return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
 
 
 class PgRecordStore:
@@ -48,9 +66,10 @@ class PgRecordStore:
     async def save(self, records: Sequence[Record]) -> None:
         await self.conn.executemany(
             "UPDATE records SET version = $4, properties = $5, archived = $6, archived_at = $7,"
-            " merged_into = $8, updated_at = $10"
+            " merged_into = $8, updated_at = $9"
             " WHERE account_id = $1 AND object_type = $2 AND record_id = $3",
-            [_row(r) for r in records])
+            [(r.account_id, r.object_type, r.record_id, r.version, r.properties, r.archived,
+              r.archived_at, r.merged_into, r.updated_at) for r in records])
 
     async def get_many(self, account_id: int, object_type: str, record_ids: Sequence[int], *,
                        for_update: bool = False) -> dict[int, Record]:
@@ -94,6 +113,109 @@ class PgRecordStore:
 
     async def publish(self, events: Sequence[OutgoingEvent]) -> None:
         await enqueue(self.conn, events, channel=OUTBOX_CHANNEL)
+
+    # ---- property catalogue (handlers.properties.CatalogStore)
+
+    async def property_rows(self, account_id: int, object_type: str) -> list[StoredProperty]:
+        rows = await self.conn.fetch(
+            "SELECT definition, created_at, updated_at, archived_at FROM property_definitions"
+            " WHERE account_id = $1 AND object_type = $2", account_id, object_type)
+        return [StoredProperty(definition_of(r["definition"]), r["created_at"], r["updated_at"],
+                               r["archived_at"]) for r in rows]
+
+    async def seed_catalog(self, account_id: int, object_type: str,
+                           definitions: Sequence[PropertyDefinition],
+                           groups: Sequence[PropertyGroup], at: datetime) -> bool:
+        first = await self.conn.fetchval(
+            "INSERT INTO property_catalogs (account_id, object_type) VALUES ($1, $2)"
+            " ON CONFLICT DO NOTHING RETURNING true", account_id, object_type)
+        if not first:
+            return False
+        await self.conn.executemany(
+            "INSERT INTO property_definitions (account_id, object_type, name, definition,"
+            " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
+            [(account_id, object_type, d.name, definition_json(d), at) for d in definitions])
+        await self.conn.executemany(
+            "INSERT INTO property_groups (account_id, object_type, name, label, display_order)"
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            [(account_id, object_type, g.name, g.label, g.display_order) for g in groups])
+        return True
+
+    async def save_property(self, account_id: int, object_type: str, stored: StoredProperty,
+                            user_id: int | None) -> None:
+        d = stored.definition
+        await self.conn.execute(
+            "INSERT INTO property_definitions (account_id, object_type, name, definition,"
+            " archived, archived_at, created_at, updated_at, created_by, updated_by)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)"
+            " ON CONFLICT (account_id, object_type, name) DO UPDATE SET"
+            " definition = EXCLUDED.definition, archived = EXCLUDED.archived,"
+            " archived_at = EXCLUDED.archived_at, updated_at = EXCLUDED.updated_at,"
+            " updated_by = EXCLUDED.updated_by",
+            account_id, object_type, d.name, definition_json(d), d.archived, stored.archived_at,
+            stored.created_at, stored.updated_at, user_id)
+
+    async def property_groups(self, account_id: int, object_type: str) -> list[PropertyGroup]:
+        rows = await self.conn.fetch(
+            "SELECT name, label, display_order FROM property_groups WHERE account_id = $1"
+            " AND object_type = $2 AND NOT archived ORDER BY display_order, name",
+            account_id, object_type)
+        return [PropertyGroup(r["name"], r["label"], r["display_order"]) for r in rows]
+
+    async def save_group(self, account_id: int, object_type: str, group: PropertyGroup,
+                         archived: bool = False) -> None:
+        await self.conn.execute(
+            "INSERT INTO property_groups (account_id, object_type, name, label, display_order,"
+            " archived) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (account_id, object_type,"
+            " name) DO UPDATE SET label = EXCLUDED.label,"
+            " display_order = EXCLUDED.display_order, archived = EXCLUDED.archived",
+            account_id, object_type, group.name, group.label, group.display_order, archived)
+
+    async def existing_user_ids(self, account_id: int, user_ids: Sequence[int]) -> set[int]:
+        if not user_ids:
+            return set()
+        rows = await self.conn.fetch(
+            "SELECT user_id FROM users WHERE account_id = $1 AND user_id = ANY($2::bigint[])",
+            account_id, list(user_ids))
+        return {r["user_id"] for r in rows}
+
+    # ---- unique values (R-REC-2): the table's primary key refuses a second holder
+
+    async def claim_unique(self, account_id: int, object_type: str,
+                           claims: Sequence[tuple[str, str, int]]) -> list[tuple[str, str, int]]:
+        if not claims:
+            return []
+        names, values, ids = _unzip(claims)
+        rows = await self.conn.fetch(
+            "WITH wanted AS (SELECT * FROM unnest($3::text[], $4::text[], $5::bigint[])"
+            "   AS w(property, value, record_id)),"
+            " taken AS (INSERT INTO unique_values (account_id, object_type, property, value,"
+            "   record_id) SELECT $1, $2, property, value, record_id FROM wanted"
+            "   ON CONFLICT DO NOTHING RETURNING property, value)"
+            " SELECT w.property, w.value FROM wanted w"
+            " WHERE NOT EXISTS (SELECT 1 FROM taken t WHERE t.property = w.property"
+            "   AND t.value = w.value)",
+            account_id, object_type, names, values, ids)
+        if not rows:
+            return []
+        holders = await self.conn.fetch(
+            "SELECT property, value, record_id FROM unique_values WHERE account_id = $1"
+            " AND object_type = $2 AND (property, value) IN"
+            " (SELECT * FROM unnest($3::text[], $4::text[]))",
+            account_id, object_type, [r["property"] for r in rows], [r["value"] for r in rows])
+        return [(h["property"], h["value"], h["record_id"]) for h in holders]
+
+    async def release_unique(self, account_id: int, object_type: str,
+                             releases: Sequence[tuple[str, str, int]]) -> None:
+        if not releases:
+            return
+        names, values, ids = _unzip(releases)
+        await self.conn.execute(
+            "DELETE FROM unique_values u USING unnest($3::text[], $4::text[], $5::bigint[])"
+            "   AS r(property, value, record_id)"
+            " WHERE u.account_id = $1 AND u.object_type = $2 AND u.property = r.property"
+            " AND u.value = r.value AND u.record_id = r.record_id",
+            account_id, object_type, names, values, ids)
 
 
 class PgUnitOfWork:

@@ -6,8 +6,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from crm_platform.problem import ApiError, render
-from crm_records.domain.errors import DomainError, InvalidPropertyValues, UnknownObjectType
+from crm_records.domain.errors import (
+    DomainError,
+    InvalidPropertyValues,
+    UniqueValueConflict,
+    UnknownObjectType,
+)
 from crm_records.handlers.records import RecordNotFound
+
+_STATUS_BY_CATEGORY = {"CONFLICT": 409, "OBJECT_NOT_FOUND": 404}
 
 
 def to_api_error(error: Exception) -> ApiError:
@@ -20,6 +27,12 @@ def to_api_error(error: Exception) -> ApiError:
     if isinstance(error, RecordNotFound):
         return ApiError(404, f"Object not found: {error}", category="OBJECT_NOT_FOUND",
                         context={"ids": [str(i) for i in error.record_ids]})
+    if isinstance(error, UniqueValueConflict):
+        return ApiError(409, error.message, category="CONFLICT",
+                        context={"propertyName": [error.name]})
+    if isinstance(error, DomainError) and error.category in _STATUS_BY_CATEGORY:
+        return ApiError(_STATUS_BY_CATEGORY[error.category], error.message,
+                        category=error.category)
     if isinstance(error, DomainError):
         return ApiError(400, error.message, category=error.category)
     raise error

@@ -101,3 +101,19 @@ class InvalidEmailAddress(DomainError):
     def __init__(self, value: object) -> None:
         self.value = value
         super().__init__(f"{value!r} is not a valid email address")
+
+
+class UniqueValueConflict(DomainError):
+    """A second record with the same value of a unique property (R-REC-2); 409 as hosted."""
+
+    category = "CONFLICT"
+
+    def __init__(self, name: str, value: str, holder_id: int | None) -> None:
+        self.name = name
+        self.value = value
+        self.holder_id = holder_id
+        where = f" Existing ID: {holder_id}" if holder_id is not None else " (twice in one request)"
+        if name == "email":
+            super().__init__(f"Contact already exists.{where}")
+        else:
+            super().__init__(f"A record with {name} {value!r} already exists.{where}")

@@ -7,18 +7,21 @@ change was stored (R-BUS-2). Routes only translate HTTP to these calls.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from crm_contracts import topics
 from crm_contracts.envelope import CloudEvent, EventData, record_key
 from crm_contracts.records import v1
 from crm_platform.outbox import OutgoingEvent
 from crm_records.domain import record as rules
+from crm_records.domain.errors import UniqueValueConflict
+from crm_records.domain.properties import PropertyDefinition
 from crm_records.domain.record import Record
+from crm_records.handlers.properties import CatalogStore, load_catalog, validate_inputs
 
 SOURCE = "/crm/records"
 Values = dict[str, str | None]
@@ -31,7 +34,7 @@ class RecordNotFound(Exception):
         self.record_ids = list(record_ids)
 
 
-class RecordStore(Protocol):
+class RecordStore(CatalogStore, Protocol):
     async def allocate_ids(self, count: int) -> list[int]: ...
     async def insert(self, records: Sequence[Record]) -> None: ...
     async def save(self, records: Sequence[Record]) -> None: ...
@@ -42,11 +45,15 @@ class RecordStore(Protocol):
     async def append_history(self, records: Sequence[Record], *, source: str,
                              source_id: str | None, user_id: int | None,
                              at: datetime) -> None: ...
-    async def publish(self, events: Sequence[OutgoingEvent]) -> None: ...
+    async def claim_unique(self, account_id: int, object_type: str,
+                           claims: Sequence[tuple[str, str, int]]
+                           ) -> list[tuple[str, str, int]]: ...
+    async def release_unique(self, account_id: int, object_type: str,
+                             releases: Sequence[tuple[str, str, int]]) -> None: ...
 
 
 UnitOfWork = Callable[[], AbstractAsyncContextManager[RecordStore]]
-Validator = Callable[[int, str, Values], Awaitable[Values]]
+RawValues = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,8 @@ class Actor:
     user_id: int | None
     source: str = "API"
     source_id: str | None = None
+    # The platform's own writers (automation, roll-ups, merge) may set read-only properties.
+    trusted: bool = False
 
 
 def _snapshot(record: Record) -> dict:
@@ -86,21 +95,61 @@ def updated_event(record: Record, actor: Actor) -> OutgoingEvent:
     return _outgoing(record, v1.RecordUpdated(**_snapshot(record), changes=changes))
 
 
+def _unique_names(catalog: Mapping[str, PropertyDefinition]) -> set[str]:
+    return {name for name, d in catalog.items() if d.has_unique_value and not d.archived}
+
+
+async def reserve_unique_values(store: RecordStore, catalog: Mapping[str, PropertyDefinition],
+                                records: Sequence[Record], *, releasing: bool = False,
+                                whole: bool = False) -> None:
+    """Keep `unique_values` in step with the records' changes (or, `whole`, with all their
+    values): a value another record holds is refused (R-REC-2), even under concurrency,
+    since the table's primary key decides."""
+    names = _unique_names(catalog)
+    if not names or not records:
+        return
+    account_id, object_type = records[0].account_id, records[0].object_type
+    if whole:
+        pairs = [(n, r.properties.get(n), r.record_id) for r in records for n in names
+                 if r.properties.get(n) is not None]
+        if releasing:
+            await store.release_unique(account_id, object_type, pairs)
+            return
+        releases, claims = [], pairs
+    else:
+        releases = [(c.name, c.old_value, r.record_id) for r in records for c in r.changes
+                    if c.name in names and c.old_value is not None]
+        claims = [(c.name, c.new_value, r.record_id) for r in records for c in r.changes
+                  if c.name in names and c.new_value is not None]
+    seen: set[tuple[str, str]] = set()
+    for name, value, _ in claims:
+        if (name, value) in seen:
+            raise UniqueValueConflict(name, value, None)
+        seen.add((name, value))
+    if releases:
+        await store.release_unique(account_id, object_type, releases)  # type: ignore[arg-type]
+    conflicts = await store.claim_unique(account_id, object_type, claims)  # type: ignore[arg-type]
+    if conflicts:
+        raise UniqueValueConflict(*conflicts[0])
+
+
 class RecordsHandler:
-    def __init__(self, unit_of_work: UnitOfWork, validate: Validator,
+    def __init__(self, unit_of_work: UnitOfWork,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.unit_of_work = unit_of_work
-        self.validate = validate
         self.clock = clock
 
     async def create(self, actor: Actor, object_type: str,
-                     inputs: Sequence[Values]) -> list[Record]:
-        values = [await self.validate(actor.account_id, object_type, v) for v in inputs]
+                     inputs: Sequence[RawValues]) -> list[Record]:
         now = self.clock()
         async with self.unit_of_work() as store:
+            catalog = await load_catalog(store, actor.account_id, object_type, now)
+            values = await validate_inputs(store, catalog, actor.account_id, inputs,
+                                           allow_read_only=actor.trusted)
             ids = await store.allocate_ids(len(values))
             records = [rules.new_record(actor.account_id, object_type, record_id, v, now)
                        for record_id, v in zip(ids, values, strict=True)]
+            await reserve_unique_values(store, catalog, records)
             await store.insert(records)
             await store.append_history(records, source=actor.source, source_id=actor.source_id,
                                        user_id=actor.user_id, at=now)
@@ -108,11 +157,14 @@ class RecordsHandler:
         return records
 
     async def update(self, actor: Actor, object_type: str,
-                     updates: Sequence[tuple[int, Values]]) -> list[Record]:
-        validated = [(record_id, await self.validate(actor.account_id, object_type, v))
-                     for record_id, v in updates]
+                     updates: Sequence[tuple[int, RawValues]]) -> list[Record]:
         now = self.clock()
         async with self.unit_of_work() as store:
+            catalog = await load_catalog(store, actor.account_id, object_type, now)
+            checked = await validate_inputs(store, catalog, actor.account_id,
+                                            [v for _, v in updates],
+                                            allow_read_only=actor.trusted)
+            validated = [(i, v) for (i, _), v in zip(updates, checked, strict=True)]
             current = await store.get_many(actor.account_id, object_type,
                                            [i for i, _ in validated], for_update=True)
             missing = [i for i, _ in validated if i not in current or current[i].archived]
@@ -123,6 +175,7 @@ class RecordsHandler:
                 current[record_id] = rules.apply_values(current[record_id], values, now)
                 results.append(current[record_id])
             changed = [r for r in current.values() if r.changes]
+            await reserve_unique_values(store, catalog, changed)
             await store.save(changed)
             await store.append_history(changed, source=actor.source, source_id=actor.source_id,
                                        user_id=actor.user_id, at=now)
@@ -136,6 +189,9 @@ class RecordsHandler:
             current = await store.get_many(actor.account_id, object_type, record_ids,
                                            for_update=True)
             archived = [rules.archive(r, now) for r in current.values() if not r.archived]
+            # An archived record gives its unique values back (hosted: the email is free again).
+            catalog = await load_catalog(store, actor.account_id, object_type, now)
+            await reserve_unique_values(store, catalog, archived, releasing=True, whole=True)
             await store.save(archived)
             await store.publish([_outgoing(r, v1.RecordArchived(**_snapshot(r)))
                                  for r in archived])
@@ -149,6 +205,8 @@ class RecordsHandler:
             if missing:
                 raise RecordNotFound(object_type, missing)
             restored = [rules.restore(r, now) for r in current.values() if r.archived]
+            catalog = await load_catalog(store, actor.account_id, object_type, now)
+            await reserve_unique_values(store, catalog, restored, whole=True)
             await store.save(restored)
             await store.publish([_outgoing(r, v1.RecordRestored(**_snapshot(r)))
                                  for r in restored])

@@ -143,6 +143,18 @@ def _service_seat(principal: Principal) -> AccessDecision:
     return AccessDecision(False, "This action needs a Service seat.", SERVICE_SEAT)
 
 
+SUPER_ADMIN = "super_admin"
+
+
+def can_manage_users(principal: Principal) -> AccessDecision:
+    """R-AUTH-2: adding, changing and deactivating users, teams and tokens needs super admin."""
+    if principal.super_admin:
+        return ALLOWED
+    return AccessDecision(
+        False, "Managing users, teams and tokens needs super admin.", SUPER_ADMIN
+    )
+
+
 def can_access_cs_workspace(principal: Principal) -> AccessDecision:
     """R-CSW-1: the whole workspace needs `cs_workspace_access` and a Service seat."""
     if not principal.service_seat:

@@ -1,0 +1,187 @@
+"""The SQL compiler and the Python evaluator agree, on a real PostgreSQL (R-SRCH-1, R-SRCH-4).
+
+Creates a throwaway database, the search tables, the records of
+tests/unit/test_query_cases.py, and runs every case through `compile_search`.
+"""
+
+import importlib.util
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from crm_search.adapters.query_sql import compile_search
+from crm_search.domain.query import SearchRequestInvalid, parse_search_request
+
+pytestmark = pytest.mark.integration
+
+SERVER = os.environ.get("SEARCH_TEST_PG", "postgresql://postgres@127.0.0.1:15432")
+DATABASE = "crm_search_querytest"
+ACCOUNT = 7
+OTHER_ACCOUNT = 8
+
+
+def _load_cases():
+    path = Path(__file__).parents[1] / "unit" / "test_query_cases.py"
+    spec = importlib.util.spec_from_file_location("search_query_cases", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+cases = _load_cases()
+
+SCHEMA = """
+CREATE TABLE search_documents (
+  account_id   bigint  NOT NULL,
+  object_type  text    NOT NULL,
+  record_id    bigint  NOT NULL,
+  version      bigint  NOT NULL,
+  archived     boolean NOT NULL DEFAULT false,
+  owner_id     text,
+  properties   jsonb   NOT NULL,
+  search_text  tsvector,
+  created_at   timestamptz NOT NULL,
+  updated_at   timestamptz NOT NULL,
+  PRIMARY KEY (account_id, object_type, record_id)
+);
+CREATE INDEX ON search_documents USING gin (properties jsonb_path_ops);
+CREATE INDEX ON search_documents USING gin (search_text);
+CREATE TABLE search_associations (account_id bigint, from_type text, from_id bigint,
+  to_type text, to_id bigint, PRIMARY KEY (account_id, from_type, from_id, to_type, to_id));
+"""
+
+
+@pytest.fixture(scope="module")
+async def db():
+    admin = await asyncpg.connect(f"{SERVER}/postgres")
+    await admin.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
+    await admin.execute(f"CREATE DATABASE {DATABASE}")
+    conn = await asyncpg.connect(f"{SERVER}/{DATABASE}")
+    try:
+        await conn.execute(SCHEMA)
+        await _insert_records(conn)
+        yield conn
+    finally:
+        await conn.close()
+        await admin.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
+        await admin.close()
+
+
+async def _insert_records(conn):
+    for record in cases.RECORDS:
+        props = record.properties
+        # Record 4 is the oldest, so the default order (created_at) differs from id order.
+        created_day = 1 if record.record_id == 4 else 10 + record.record_id
+        for account in (ACCOUNT, OTHER_ACCOUNT):
+            await conn.execute(
+                "INSERT INTO search_documents VALUES ($1, 'contacts', $2, 1, $3, $4, $5::jsonb,"
+                " to_tsvector('simple', $6), $7, $7)",
+                account,
+                record.record_id,
+                record.archived,
+                f"owner-{record.record_id % 2}",
+                json.dumps(props),
+                " ".join(props.get(p, "") for p in ("firstname", "email")),
+                datetime(2024, 2, created_day, tzinfo=UTC),
+            )
+        for other_type, other_id in record.associations:
+            # Stored in either direction: the compiler must find both.
+            if record.record_id % 2:
+                row = (ACCOUNT, "contacts", record.record_id, other_type, other_id)
+            else:
+                row = (ACCOUNT, other_type, other_id, "contacts", record.record_id)
+            await conn.execute("INSERT INTO search_associations VALUES ($1, $2, $3, $4, $5)", *row)
+    # Another account's association must never count.
+    await conn.execute(
+        "INSERT INTO search_associations VALUES ($1, 'contacts', 3, 'companies', 100)",
+        OTHER_ACCOUNT,
+    )
+
+
+async def run_search(conn, body, visibility=None):
+    """(ids of the page, total) for a body; a page of 200 unless the body says."""
+    query = parse_search_request({"limit": 200, **body})
+    compiled = compile_search(ACCOUNT, "contacts", query, cases.PROPERTY_TYPES, visibility)
+    rows = await conn.fetch(compiled.sql, *compiled.params)
+    total = await conn.fetchval(compiled.count_sql, *compiled.count_params)
+    return [row["record_id"] for row in rows], total
+
+
+async def sql_ids(conn, body, visibility=None):
+    ids, total = await run_search(conn, body, visibility)
+    assert total == len(ids)  # every match fits on one page of 200
+    return ids
+
+
+@pytest.mark.parametrize("name, body, expected", cases.CASES, ids=[c[0] for c in cases.CASES])
+async def test_sql_and_python_return_the_same_records(db, name, body, expected):
+    # R-SRCH-1 (SQL) and R-SRCH-4 (the Python evaluator explains the same answer)
+    assert sorted(await sql_ids(db, body)) == cases.python_ids(body) == expected
+
+
+async def test_numbers_sort_numerically_and_missing_values_last(db):
+    # R-SRCH-1
+    ids = await sql_ids(db, {"sorts": [{"propertyName": "amount", "direction": "DESCENDING"}]})
+    assert ids == [4, 2, 1, 5, 3]  # 12.50, 10, 9, -300, then "abc" (no number)
+    assert await sql_ids(db, {"sorts": ["amount"]}) == [5, 1, 2, 4, 3]
+
+
+async def test_dates_sort_as_instants_with_record_id_tie_break(db):
+    # R-SRCH-1
+    assert await sql_ids(db, {"sorts": ["lastseen"]}) == [1, 2, 5, 3, 4]
+    assert await sql_ids(db, {"sorts": ["-closedate"]}) == [2, 1, 3, 4, 5]
+
+
+async def test_default_order_is_oldest_created_first(db):
+    # R-SRCH-1
+    assert await sql_ids(db, {}) == [4, 1, 2, 3, 5]
+
+
+async def test_limit_and_after_page_through_a_stable_order(db):
+    # R-SRCH-1
+    first, total = await run_search(db, {"sorts": ["tags"], "limit": 2})
+    second, _ = await run_search(db, {"sorts": ["tags"], "limit": 2, "after": "2"})
+    rest, _ = await run_search(db, {"sorts": ["tags"], "after": "4"})
+    assert total == 5
+    # bronze, gold, gold;silver, silver, then the record without tags
+    assert first + second + rest == [3, 4, 1, 2, 5]
+
+
+async def test_free_text_matches_word_prefixes(db):
+    # R-SRCH-1
+    assert sorted(await sql_ids(db, {"query": "ali"})) == [1, 5]
+    assert await sql_ids(db, {"query": "BO"}) == [2]
+    assert await sql_ids(db, {"query": "ali carol"}) == []
+    assert await sql_ids(db, {"query": "alice@example.com"}) == [1]
+
+
+@pytest.mark.parametrize("text", ["a&|!(b", "'", "\\", ":*", "o'brien <-> x", "& |", "%_"])
+async def test_free_text_never_breaks_the_query(db, text):
+    # R-SRCH-1: any text is a safe query
+    assert isinstance(await sql_ids(db, {"query": text}), list)
+
+
+async def test_visibility_fragment_is_renumbered_and_applied(db):
+    # R-AUTH-3 through R-SRCH-1: the identity's predicate narrows the search
+    body = cases.one("amount", "GTE", "9")  # records 1, 2 and 4
+    visible = ("d.owner_id = ANY($1::text[])", [["owner-0"]])
+    assert sorted(await sql_ids(db, body, visible)) == [2, 4]
+    assert await sql_ids(db, body, ("d.owner_id = $1::text AND $2::bool", ["owner-1", True])) == [1]
+
+
+async def test_filter_values_reach_the_database_only_as_parameters(db):
+    # R-SRCH-1: a value that looks like SQL is just a value
+    hostile = "x'); DROP TABLE search_documents; --"
+    assert await sql_ids(db, cases.one("firstname", "EQ", hostile)) == []
+    assert await sql_ids(db, cases.one(hostile, "HAS_PROPERTY")) == []
+    assert await db.fetchval("SELECT count(*) FROM search_documents") == 12
+
+
+async def test_bad_filter_values_are_refused_before_sql(db):
+    # R-SRCH-1
+    with pytest.raises(SearchRequestInvalid, match="amount"):
+        await sql_ids(db, cases.one("amount", "EQ", "abc"))

@@ -13,6 +13,7 @@ from crm_platform.identity.directory import IdentityDirectory
 from crm_records.adapters.postgres import PgRecordStore, PgUnitOfWork
 from crm_records.domain.object_types import resolve_object_type
 from crm_records.handlers.identity import IdentityHandler
+from crm_records.handlers.pipelines import PipelinesHandler
 from crm_records.handlers.properties import PropertiesHandler
 from crm_records.handlers.records import RecordsHandler
 
@@ -22,6 +23,7 @@ class Container:
     pool: asyncpg.Pool
     records: RecordsHandler
     properties: PropertiesHandler
+    pipelines: PipelinesHandler
     identity: IdentityHandler
     directory: IdentityDirectory
     limiter: Any
@@ -43,5 +45,6 @@ def build(pool: asyncpg.Pool, directory: IdentityDirectory, limiter: Any, token_
     unit_of_work = PgUnitOfWork(pool)
     return Container(pool=pool, records=RecordsHandler(unit_of_work),
                      properties=PropertiesHandler(unit_of_work),
+                     pipelines=PipelinesHandler(unit_of_work),
                      identity=IdentityHandler(pool, token_secret), directory=directory,
                      limiter=limiter, token_secret=token_secret, operator_key=operator_key)

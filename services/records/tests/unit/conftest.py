@@ -14,6 +14,7 @@ from datetime import datetime
 from crm_platform.outbox import OutgoingEvent
 from crm_records.domain.properties import PropertyDefinition, PropertyGroup
 from crm_records.domain.record import Record
+from crm_records.handlers.pipelines import StoredPipeline
 from crm_records.handlers.properties import StoredProperty
 
 
@@ -27,6 +28,7 @@ class State:
     groups: dict[tuple[int, str], dict[str, PropertyGroup]] = field(default_factory=dict)
     users: dict[int, set[int]] = field(default_factory=dict)
     unique: dict[tuple[int, str, str, str], int] = field(default_factory=dict)
+    pipelines: dict[tuple[int, str], list[StoredPipeline]] = field(default_factory=dict)
 
 
 class FakeStore:
@@ -114,6 +116,14 @@ class FakeStore:
             key = (account_id, object_type, name, value)
             if self.state.unique.get(key) == record_id:
                 del self.state.unique[key]
+
+
+    async def pipeline_rows(self, account_id: int, object_type: str) -> list[StoredPipeline]:
+        return list(self.state.pipelines.get((account_id, object_type), []))
+
+    async def save_pipelines(self, account_id: int, object_type: str,
+                             rows: Sequence[StoredPipeline]) -> None:
+        self.state.pipelines[(account_id, object_type)] = list(rows)
 
 
 class FakeUnitOfWork:

@@ -11,8 +11,10 @@ from datetime import datetime
 import asyncpg
 
 from crm_platform.outbox import OutgoingEvent, enqueue
+from crm_records.domain.pipelines import Pipeline, Stage
 from crm_records.domain.properties import PropertyDefinition, PropertyGroup, PropertyOption
 from crm_records.domain.record import Record
+from crm_records.handlers.pipelines import StoredPipeline
 from crm_records.handlers.properties import StoredProperty
 
 OUTBOX_CHANNEL = "outbox_records"
@@ -42,6 +44,16 @@ def definition_of(data: dict) -> PropertyDefinition:
     known = {k: v for k, v in data.items() if k in fields}
     known["options"] = tuple(PropertyOption(**o) for o in data.get("options", ()))
     return PropertyDefinition(**known)
+
+
+def pipeline_json(pipeline: Pipeline) -> dict:
+    return dataclasses.asdict(pipeline)
+
+
+def pipeline_of(data: dict) -> Pipeline:
+    stages = tuple(Stage(**{**s, "required_properties": tuple(s["required_properties"])})
+                   for s in data["stages"])
+    return Pipeline(data["id"], data["label"], data["display_order"], stages)
 
 
 def _unzip(rows: Sequence[tuple[str, str, int]]) -> tuple[list[str], list[str], list[int]]:
@@ -178,6 +190,26 @@ class PgRecordStore:
             "SELECT user_id FROM users WHERE account_id = $1 AND user_id = ANY($2::bigint[])",
             account_id, list(user_ids))
         return {r["user_id"] for r in rows}
+
+    # ---- pipelines (handlers.pipelines.PipelineStore)
+
+    async def pipeline_rows(self, account_id: int, object_type: str) -> list[StoredPipeline]:
+        rows = await self.conn.fetch(
+            "SELECT definition, archived, created_at, updated_at FROM pipelines"
+            " WHERE account_id = $1 AND object_type = $2", account_id, object_type)
+        return [StoredPipeline(pipeline_of(r["definition"]), r["created_at"], r["updated_at"],
+                               r["archived"]) for r in rows]
+
+    async def save_pipelines(self, account_id: int, object_type: str,
+                             rows: Sequence[StoredPipeline]) -> None:
+        await self.conn.executemany(
+            "INSERT INTO pipelines (account_id, object_type, pipeline_id, definition, archived,"
+            " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            " ON CONFLICT (account_id, object_type, pipeline_id) DO UPDATE SET"
+            " definition = EXCLUDED.definition, archived = EXCLUDED.archived,"
+            " updated_at = EXCLUDED.updated_at",
+            [(account_id, object_type, r.pipeline.id, pipeline_json(r.pipeline), r.archived,
+              r.created_at, r.updated_at) for r in rows])
 
     # ---- unique values (R-REC-2): the table's primary key refuses a second holder
 

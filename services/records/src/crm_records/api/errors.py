@@ -9,6 +9,8 @@ from crm_platform.problem import ApiError, render
 from crm_records.domain.errors import (
     DomainError,
     InvalidPropertyValues,
+    LifecycleRegression,
+    MissingRequiredProperties,
     UniqueValueConflict,
     UnknownObjectType,
 )
@@ -27,6 +29,15 @@ def to_api_error(error: Exception) -> ApiError:
     if isinstance(error, RecordNotFound):
         return ApiError(404, f"Object not found: {error}", category="OBJECT_NOT_FOUND",
                         context={"ids": [str(i) for i in error.record_ids]})
+    if isinstance(error, MissingRequiredProperties):  # R-PIPE-2: name each missing one
+        return ApiError(400, error.message, [
+            {"message": f"{name} is required to enter stage {error.stage_label!r}",
+             "code": "REQUIRED_PROPERTY_MISSING", "context": {"propertyName": [name]}}
+            for name in error.missing])
+    if isinstance(error, LifecycleRegression):  # R-LIFE-2
+        return ApiError(400, error.message, [
+            {"message": error.message, "code": "LIFECYCLE_STAGE_REGRESSION",
+             "context": {"propertyName": ["lifecyclestage"]}}])
     if isinstance(error, UniqueValueConflict):
         return ApiError(409, error.message, category="CONFLICT",
                         context={"propertyName": [error.name]})

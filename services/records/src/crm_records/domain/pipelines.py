@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 from crm_records.domain.errors import (
     InvalidPipeline,
+    InvalidPropertyValues,
     MissingRequiredProperties,
+    PropertyError,
     UnknownPipelineStage,
 )
 from crm_records.domain.properties import is_blank
@@ -143,3 +145,50 @@ def check_stage_move(pipeline: Pipeline, stage_id: str,
     missing = [name for name in stage.required_properties if is_blank(record_values.get(name))]
     if missing:
         raise MissingRequiredProperties(stage.id, missing, stage.label)
+
+
+def _invalid(name: str, value: object, why: str) -> InvalidPropertyValues:
+    return InvalidPropertyValues([PropertyError(name, value, "INVALID_OPTION", why)])
+
+
+def stage_values(object_type: str, pipelines: tuple[Pipeline, ...],
+                 before: Mapping[str, str | None],
+                 requested: Mapping[str, str | None]) -> dict[str, str | None]:
+    """The requested values plus what a pipeline stage implies (R-PIPE-1, R-PIPE-2).
+
+    A stage without a pipeline lands in the type's first pipeline; an unknown
+    pipeline or stage is refused naming the property; entering a stage whose
+    required properties are blank (after this write) raises
+    MissingRequiredProperties. Deals also get the stage's probability and
+    closed flags, which the deal automation reads (R-LIFE-4..6).
+    """
+    pipeline_name, stage_name = pipeline_property_names(object_type)
+    out = dict(requested)
+    if not pipelines or (pipeline_name not in requested and stage_name not in requested):
+        return out
+    after = {**before, **requested}
+    stage_id = after.get(stage_name)
+    if is_blank(stage_id):
+        return out
+    assert stage_id is not None
+    pipeline_id = after.get(pipeline_name)
+    if is_blank(pipeline_id):
+        pipeline_id = out[pipeline_name] = pipelines[0].id
+    pipeline = next((p for p in pipelines if p.id == pipeline_id), None)
+    if pipeline is None:
+        raise _invalid(pipeline_name, pipeline_id, f"{pipeline_id} is not a pipeline of "
+                       f"{object_type}: [{', '.join(p.id for p in pipelines)}]")
+    try:
+        stage = pipeline.stage(stage_id)
+    except UnknownPipelineStage:
+        raise _invalid(stage_name, stage_id, f"{stage_id} is not a stage of pipeline "
+                       f"{pipeline.id}: [{', '.join(s.id for s in pipeline.stages)}]") from None
+    moved = stage_id != before.get(stage_name) or pipeline_id != before.get(pipeline_name)
+    if moved:
+        check_stage_move(pipeline, stage_id, after)
+    if object_type == "deals":
+        out["hs_deal_stage_probability"] = (None if stage.probability is None
+                                            else format(stage.probability, "g"))
+        out["hs_is_closed"] = "true" if stage.is_closed else "false"
+        out["hs_is_closed_won"] = "true" if stage.is_closed_won else "false"
+    return out

@@ -17,10 +17,14 @@ from crm_contracts import topics
 from crm_contracts.envelope import CloudEvent, EventData, record_key
 from crm_contracts.records import v1
 from crm_platform.outbox import OutgoingEvent
+from crm_records.domain import lifecycle
 from crm_records.domain import record as rules
 from crm_records.domain.errors import UniqueValueConflict
+from crm_records.domain.object_types import resolve_object_type
+from crm_records.domain.pipelines import stage_values
 from crm_records.domain.properties import PropertyDefinition
 from crm_records.domain.record import Record
+from crm_records.handlers.pipelines import PipelineStore, active_pipelines
 from crm_records.handlers.properties import CatalogStore, load_catalog, validate_inputs
 
 SOURCE = "/crm/records"
@@ -34,7 +38,7 @@ class RecordNotFound(Exception):
         self.record_ids = list(record_ids)
 
 
-class RecordStore(CatalogStore, Protocol):
+class RecordStore(CatalogStore, PipelineStore, Protocol):
     async def allocate_ids(self, count: int) -> list[int]: ...
     async def insert(self, records: Sequence[Record]) -> None: ...
     async def save(self, records: Sequence[Record]) -> None: ...
@@ -133,6 +137,25 @@ async def reserve_unique_values(store: RecordStore, catalog: Mapping[str, Proper
         raise UniqueValueConflict(*conflicts[0])
 
 
+# R-LIFE-1/2: the types whose lifecyclestage only moves forward.
+LIFECYCLE_TYPES = frozenset({"contacts", "companies"})
+
+
+def _has_pipelines(object_type: str) -> bool:
+    try:
+        return resolve_object_type(object_type).has_pipelines
+    except Exception:  # a custom type: every custom object has pipelines (R-PIPE-1)
+        return True
+
+
+def _merge_in_order(updates: Sequence[tuple[int, Values]]) -> dict[int, list[Values]]:
+    """Inputs per record in request order (a batch may name a record twice: R-LIFE-2)."""
+    grouped: dict[int, list[Values]] = {}
+    for record_id, values in updates:
+        grouped.setdefault(record_id, []).append(values)
+    return grouped
+
+
 class RecordsHandler:
     def __init__(self, unit_of_work: UnitOfWork,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
@@ -146,6 +169,12 @@ class RecordsHandler:
             catalog = await load_catalog(store, actor.account_id, object_type, now)
             values = await validate_inputs(store, catalog, actor.account_id, inputs,
                                            allow_read_only=actor.trusted)
+            if object_type == "contacts":  # R-LIFE-3: the initial stage follows the source
+                values = [{**v, lifecycle.LIFECYCLE_PROPERTY: lifecycle.stage_on_create(
+                    actor.source, v.get(lifecycle.LIFECYCLE_PROPERTY))} for v in values]
+            if _has_pipelines(object_type):
+                pipelines = await active_pipelines(store, actor.account_id, object_type)
+                values = [stage_values(object_type, pipelines, {}, v) for v in values]
             ids = await store.allocate_ids(len(values))
             records = [rules.new_record(actor.account_id, object_type, record_id, v, now)
                        for record_id, v in zip(ids, values, strict=True)]
@@ -164,23 +193,45 @@ class RecordsHandler:
             checked = await validate_inputs(store, catalog, actor.account_id,
                                             [v for _, v in updates],
                                             allow_read_only=actor.trusted)
-            validated = [(i, v) for (i, _), v in zip(updates, checked, strict=True)]
-            current = await store.get_many(actor.account_id, object_type,
-                                           [i for i, _ in validated], for_update=True)
-            missing = [i for i, _ in validated if i not in current or current[i].archived]
+            grouped = _merge_in_order([(i, v) for (i, _), v in zip(updates, checked,
+                                                                    strict=True)])
+            current = await store.get_many(actor.account_id, object_type, list(grouped),
+                                           for_update=True)
+            missing = [i for i in grouped if i not in current or current[i].archived]
             if missing:
                 raise RecordNotFound(object_type, missing)
+            pipelines = (await active_pipelines(store, actor.account_id, object_type)
+                         if _has_pipelines(object_type) else ())
             results = []
-            for record_id, values in validated:
+            for record_id, inputs in grouped.items():
+                before = current[record_id].properties
+                values = self._combined(object_type, before, inputs)
+                values = stage_values(object_type, pipelines, before, values)
                 current[record_id] = rules.apply_values(current[record_id], values, now)
                 results.append(current[record_id])
-            changed = [r for r in current.values() if r.changes]
+            changed = [r for r in results if r.changes]
             await reserve_unique_values(store, catalog, changed)
             await store.save(changed)
             await store.append_history(changed, source=actor.source, source_id=actor.source_id,
                                        user_id=actor.user_id, at=now)
             await store.publish([updated_event(r, actor) for r in changed])
         return results
+
+    @staticmethod
+    def _combined(object_type: str, before: Values, inputs: list[Values]) -> Values:
+        """One record's inputs as one set of values; the lifecycle stage goes through
+        every value the request gave it, in order (R-LIFE-2: forward only, unless
+        cleared first, in this request or an earlier one)."""
+        values: Values = {}
+        for one in inputs:
+            values.update(one)
+        if object_type in LIFECYCLE_TYPES:
+            requested = [one[lifecycle.LIFECYCLE_PROPERTY] for one in inputs
+                         if lifecycle.LIFECYCLE_PROPERTY in one]
+            if requested:
+                values[lifecycle.LIFECYCLE_PROPERTY] = lifecycle.apply_lifecycle_change(
+                    before.get(lifecycle.LIFECYCLE_PROPERTY), *requested)
+        return values
 
     async def archive(self, actor: Actor, object_type: str, record_ids: Sequence[int]) -> None:
         """Archiving what is already archived or absent changes nothing (hosted: 204)."""

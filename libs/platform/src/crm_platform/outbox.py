@@ -172,12 +172,13 @@ class OutboxRelay:
         return len(rows)
 
     async def _send_all(self, producer: AIOKafkaProducer, rows: Sequence[asyncpg.Record]) -> None:
-        """Pipeline every send of the batch; one producer span per originating trace."""
-        by_trace: dict[str | None, list[asyncpg.Record]] = {}
+        """Pipeline every send of the batch; one producer span per originating trace and topic."""
+        by_trace: dict[tuple[str | None, str], list[asyncpg.Record]] = {}
         for row in rows:
-            by_trace.setdefault(dict(row["headers"]).get("traceparent"), []).append(row)
+            trace_key = (dict(row["headers"]).get("traceparent"), row["topic"])
+            by_trace.setdefault(trace_key, []).append(row)
         futures = []
-        for traceparent, group in by_trace.items():
+        for (traceparent, _topic), group in by_trace.items():
             parent = context_from_headers({"traceparent": traceparent} if traceparent else {})
             with tracer("crm.outbox").start_as_current_span(
                     f"publish {group[0]['topic']}", context=parent, kind=trace.SpanKind.PRODUCER,

@@ -9,11 +9,13 @@ asks the directory about revocation, the user and their teams.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import datetime
 
 from crm_platform.identity.directory import IdentityDirectory
 from crm_platform.identity.errors import InvalidToken, Unauthenticated
-from crm_platform.identity.principal import Principal
+from crm_platform.identity.principal import AccessProfile, Principal
 from crm_platform.identity.tokens import EXPIRED, TokenClaims, verify_token
 
 # Reasons carried by Unauthenticated; safe to show to the caller.
@@ -52,7 +54,7 @@ async def resolve_principal(claims: TokenClaims, directory: IdentityDirectory) -
         raise Unauthenticated(REVOKED_TOKEN)
     profile = await directory.get_user(claims.account_id, claims.user_id)
     if profile is None:
-        raise Unauthenticated(UNKNOWN_USER)
+        profile = await _wait_for_new_user(claims, directory)
     if not profile.active:
         raise Unauthenticated(DEACTIVATED_USER)
     # One team at a time: a directory may sit on a single connection.
@@ -60,6 +62,25 @@ async def resolve_principal(claims: TokenClaims, directory: IdentityDirectory) -
     for team_id in sorted(profile.team_ids):
         team_member_ids |= await directory.team_members(claims.account_id, team_id)
     return Principal.from_profile(profile, claims.token_id, team_member_ids)
+
+
+# A token carries a valid signature, so its user was created: a directory that
+# does not know them yet is a moment behind the identity events. Wait that
+# moment rather than refuse a user's first request to a service.
+NEW_USER_GRACE_SECONDS = 3.0
+
+
+async def _wait_for_new_user(claims: TokenClaims, directory: IdentityDirectory) -> AccessProfile:
+    deadline = time.monotonic() + NEW_USER_GRACE_SECONDS
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+        refresh = getattr(directory, "clear_cache", None)
+        if refresh:
+            refresh()
+        profile = await directory.get_user(claims.account_id, claims.user_id)
+        if profile is not None:
+            return profile
+    raise Unauthenticated(UNKNOWN_USER)
 
 
 async def authenticate(

@@ -17,7 +17,10 @@ def upgrade() -> None:
         tier        text        NOT NULL DEFAULT 'standard',
         created_at  timestamptz NOT NULL DEFAULT now()
     );
-    ALTER SEQUENCE accounts_account_id_seq RESTART WITH 100001;
+    -- Account ids (portal ids) start at a random 9-digit number per database:
+    -- every Kafka key and read model is scoped by account, so two records
+    -- databases sharing one bus (test runs, a restored copy) never collide.
+    SELECT setval('accounts_account_id_seq', 100000000 + floor(random() * 800000000)::bigint);
 
     CREATE SEQUENCE user_ids START 5001;
     CREATE TABLE users (

@@ -1,0 +1,52 @@
+"""The search service: create_app(settings) and the `crm-search` command."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from crm_platform.http import base_app
+from crm_platform.identity.pg_directory import PgIdentityDirectory
+from crm_platform.identity.ratelimit import RateLimiter
+from crm_platform.lifecycle import Runtime, start_runtime
+from crm_platform.runner import run_service
+from fastapi import FastAPI
+
+from crm_search import subscriptions
+from crm_search.api import search
+from crm_search.bootstrap import Container
+from crm_search.settings import Settings
+
+SERVICE = "search"
+MIGRATIONS = Path(__file__).parent / "migrations" / "versions"
+
+
+def create_app(settings: Settings) -> FastAPI:
+    runtime: Runtime | None = None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        nonlocal runtime
+        runtime = await start_runtime(SERVICE, settings, MIGRATIONS)
+        app.state.runtime = runtime
+        app.state.container = Container(
+            pool=runtime.pool, directory=PgIdentityDirectory(runtime.pool),
+            limiter=RateLimiter(runtime.redis, settings.rate_limit_per_10s),
+            token_secret=settings.token_secret.get_secret_value(),
+            consistency_wait_seconds=settings.consistency_wait_seconds)
+        if settings.run_consumers:
+            subscriptions.register(runtime.broker, runtime.pool, settings.consumer_group_prefix)
+        await runtime.start_broker()
+        yield
+        await runtime.stop()
+
+    app = base_app(service=SERVICE, title="CRM search", lifespan=lifespan,
+                   checks=lambda: runtime.checks() if runtime else {})
+    app.include_router(search.router)
+    return app
+
+
+def run() -> None:
+    run_service(service=SERVICE, settings_factory=Settings, app_factory=create_app,
+                versions_dir=MIGRATIONS)

@@ -1,0 +1,13 @@
+from crm_platform.settings import PlatformSettings
+from pydantic_settings import SettingsConfigDict
+
+
+class Settings(PlatformSettings):
+    model_config = SettingsConfigDict(env_prefix="SEARCH_", extra="ignore")
+
+    database_url: str = "postgresql://postgres@127.0.0.1:15432/crm_search"
+    port: int = 8002
+    # The longest a search waits for a consistency token before answering anyway.
+    consistency_wait_seconds: float = 5.0
+    # The search service writes no events of its own yet: no relay needed.
+    run_outbox_relay: bool = False

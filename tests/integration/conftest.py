@@ -1,0 +1,75 @@
+"""Records and search run in-process here, against the real PostgreSQL, Kafka
+and Redis that `make test` started, each with its own throwaway database and
+consumer groups, so they never disturb the services the gateway routes to."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from crm_platform.testing import (
+    drop_database,
+    running,
+    service_env,
+    throwaway_database_url,
+    unique_group_prefix,
+)
+from crm_records.main import create_app as create_records
+from crm_records.settings import Settings as RecordsSettings
+from crm_search.main import create_app as create_search
+from crm_search.settings import Settings as SearchSettings
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+pytestmark = pytest.mark.integration
+
+EXPORTER = InMemorySpanExporter()
+
+
+@pytest.fixture(scope="session")
+def spans() -> InMemorySpanExporter:
+    """Every span of this process, kept in memory (R-BUS-5 checks them)."""
+    if not isinstance(trace.get_tracer_provider(), TracerProvider):
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(EXPORTER))
+        trace.set_tracer_provider(provider)
+    return EXPORTER
+
+
+@dataclass
+class Platform:
+    records: httpx.AsyncClient
+    search: httpx.AsyncClient
+    operator_key: str
+    records_db: str
+    search_db: str
+
+    async def new_account(self, name: str = "test") -> tuple[int, dict[str, str]]:
+        answer = await self.records.post("/identity/v1/accounts", json={"name": name},
+                                         headers={"X-Operator-Key": self.operator_key})
+        assert answer.status_code == 201, answer.text
+        body = answer.json()
+        return body["accountId"], {"Authorization": f"Bearer {body['token']}"}
+
+
+@pytest.fixture(scope="session")
+async def platform(spans: InMemorySpanExporter) -> AsyncIterator[Platform]:
+    prefix = unique_group_prefix("skeleton")
+    records_settings = RecordsSettings(**service_env("RECORDS_", consumer_group_prefix=prefix))
+    records_settings.database_url = throwaway_database_url(records_settings.database_url, "it")
+    search_settings = SearchSettings(**service_env("SEARCH_", consumer_group_prefix=prefix))
+    search_settings.database_url = throwaway_database_url(search_settings.database_url, "it")
+    operator_key = os.environ.get("RECORDS_OPERATOR_KEY", "")
+    try:
+        async with running(create_records(records_settings)) as records, \
+                running(create_search(search_settings)) as search:
+            yield Platform(records, search, operator_key, records_settings.database_url,
+                           search_settings.database_url)
+    finally:
+        await drop_database(records_settings.database_url)
+        await drop_database(search_settings.database_url)

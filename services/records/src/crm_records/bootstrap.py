@@ -39,6 +39,12 @@ class Container:
             return await PgRecordStore(conn).history(account_id, object_type, record_ids,
                                                      properties)
 
+    async def record_history(self, account_id: int, object_type: str, record_id: int,
+                             limit: int) -> list[Any]:
+        async with self.pool.acquire() as conn:
+            return await PgRecordStore(conn).record_history(account_id, object_type, record_id,
+                                                            limit=limit)
+
 
 def build(pool: asyncpg.Pool, directory: IdentityDirectory, limiter: Any, token_secret: str,
           operator_key: str | None) -> Container:

@@ -123,6 +123,15 @@ class PgRecordStore:
             out.setdefault(row["record_id"], {}).setdefault(row["property"], []).append(row)
         return out
 
+    async def record_history(self, account_id: int, object_type: str, record_id: int, *,
+                             limit: int) -> list[asyncpg.Record]:
+        """Every property change of one record, newest first (R-REC-4)."""
+        return await self.conn.fetch(
+            "SELECT property, value, changed_at, source_type, source_id, user_id"
+            " FROM property_history WHERE account_id = $1 AND object_type = $2"
+            " AND record_id = $3 ORDER BY seq DESC LIMIT $4",
+            account_id, object_type, record_id, limit)
+
     async def publish(self, events: Sequence[OutgoingEvent]) -> None:
         await enqueue(self.conn, events, channel=OUTBOX_CHANNEL)
 

@@ -24,6 +24,8 @@ from crm_records.api.schemas import (
     BatchUpdateInput,
     CollectionResponse,
     ObjectInput,
+    PropertyChangeOut,
+    RecordHistory,
     SimplePublicObject,
 )
 from crm_records.bootstrap import Container
@@ -90,6 +92,22 @@ async def read(objectType: str, objectId: str, caller: Caller, app: App,
                if history_names else {})
     return presenter.simple_object(record, presenter.split_names(properties),
                                    history.get(record_id), history_names)
+
+
+@router.get("/{objectType}/{objectId}/history", response_model=RecordHistory,
+            response_model_exclude_none=True)
+async def record_history(objectType: str, objectId: str, caller: Caller, app: App,
+                         limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> RecordHistory:
+    """Every property change of the record, newest first, with source and user (R-REC-4)."""
+    object_type = app.object_type(objectType)
+    record_id = presenter.parse_id(objectId)
+    if record_id not in await app.records.read(caller.account_id, object_type, [record_id]):
+        raise presenter.object_not_found(objectId)
+    rows = await app.record_history(caller.account_id, object_type, record_id, limit)
+    return RecordHistory(results=[PropertyChangeOut(
+        propertyName=r["property"], value=r["value"] or "", timestamp=r["changed_at"],
+        sourceType=r["source_type"], sourceId=r["source_id"], updatedByUserId=r["user_id"])
+        for r in rows])
 
 
 @router.patch("/{objectType}/{objectId}", response_model=SimplePublicObject,

@@ -69,7 +69,7 @@ def simple_object(record: Record, chosen: Sequence[str] | None = None,
     with_history = None
     if history_names:
         with_history = {
-            name: [ValueWithHistory(value=h["value"], timestamp=h["changed_at"],
+            name: [ValueWithHistory(value=h["value"] or "", timestamp=h["changed_at"],
                                     sourceType=h["source_type"], sourceId=h["source_id"],
                                     updatedByUserId=h["user_id"])
                    for h in (history or {}).get(name, [])]

@@ -85,3 +85,18 @@ class BatchResponse(BaseModel):
     completedAt: datetime
     numErrors: int | None = None
     errors: list[dict[str, Any]] | None = None
+
+
+class PropertyChangeOut(BaseModel):
+    """One entry of a record's history (our endpoint; entries as propertiesWithHistory)."""
+
+    propertyName: str
+    value: str
+    timestamp: datetime
+    sourceType: str
+    sourceId: str | None = None
+    updatedByUserId: int | None = None
+
+
+class RecordHistory(BaseModel):
+    results: list[PropertyChangeOut]

@@ -42,9 +42,7 @@ from crm_search.domain.typing import (
     type_query,
 )
 
-SELECT_COLUMNS = (
-    "d.record_id, d.version, d.owner_id, d.properties, d.created_at, d.updated_at"
-)
+SELECT_COLUMNS = "d.record_id, d.version, d.owner_id, d.properties, d.created_at, d.updated_at"
 
 
 @dataclass(frozen=True)

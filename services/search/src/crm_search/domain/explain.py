@@ -84,9 +84,7 @@ def explain_exclusion(
     if archived:
         reasons.append(Reason(ReasonKind.ARCHIVED, "The record is archived."))
     if visibility is not None and not visibility.allowed:
-        reasons.append(
-            Reason(ReasonKind.PERMISSION, visibility.reason or "Hidden by permission.")
-        )
+        reasons.append(Reason(ReasonKind.PERMISSION, visibility.reason or "Hidden by permission."))
     failing_per_group = [
         [f for f in group if not filter_matches(f, document_properties, associations)]
         for group in typed.groups

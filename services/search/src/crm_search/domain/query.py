@@ -295,7 +295,7 @@ def _parse_filter(
         return None
     raw_operator = raw.get("operator")
     try:
-        operator = Operator(raw_operator)
+        operator = Operator(str(raw_operator))
     except ValueError:
         errors.append(
             FieldError(
@@ -454,7 +454,5 @@ def _parse_after(raw: Any, errors: list[FieldError]) -> int | None:
         return raw
     if isinstance(raw, str) and raw.isascii() and raw.isdigit():
         return int(raw)
-    errors.append(
-        FieldError(f"after {raw!r} must be a non-negative integer offset.", "after")
-    )
+    errors.append(FieldError(f"after {raw!r} must be a non-negative integer offset.", "after"))
     return None

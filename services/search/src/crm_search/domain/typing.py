@@ -226,9 +226,7 @@ def type_query(query: SearchQuery, property_types: Mapping[str, str]) -> TypedQu
     sorts = []
     for index, sort in enumerate(query.sorts):
         if sort.property_name.startswith("associations."):
-            errors.append(
-                FieldError(f"Cannot sort by {sort.property_name}.", f"sorts[{index}]")
-            )
+            errors.append(FieldError(f"Cannot sort by {sort.property_name}.", f"sorts[{index}]"))
             continue
         kind = property_type(sort.property_name, property_types)
         sorts.append(TypedSort(sort.property_name, sort.direction, kind))
@@ -258,8 +256,10 @@ def _type_filter(
     source: Filter, property_types: Mapping[str, str], errors: list[FieldError]
 ) -> TypedFilter | None:
     if source.association_type is not None:
-        ids = source.values if source.operator in (Operator.IN, Operator.NOT_IN) else (
-            (source.value,) if source.value is not None else ()
+        ids = (
+            source.values
+            if source.operator in (Operator.IN, Operator.NOT_IN)
+            else ((source.value,) if source.value is not None else ())
         )
         return TypedFilter(source, None, tuple(int(i) for i in ids))
 
@@ -282,13 +282,13 @@ def _type_filter(
     if kind is PropertyType.BOOL and operator in RANGE_OPERATORS:
         errors.append(
             FieldError(
-                f"Operator {operator.value} cannot compare bool property "
-                f"{source.property_name!r}.",
+                f"Operator {operator.value} cannot compare bool property {source.property_name!r}.",
                 f"{source.path}.operator",
             )
         )
         return None
 
+    raw: tuple[tuple[str | None, str], ...]
     if operator is Operator.BETWEEN:
         raw = ((source.value, "value"), (source.high_value, "highValue"))
     elif operator in (Operator.IN, Operator.NOT_IN):
@@ -314,9 +314,7 @@ def _filter_operand(
     if kind in (PropertyType.DATE, PropertyType.DATETIME):
         millis = parse_epoch_millis(text.strip())
         if millis is None or not _is_calendar_date(text.strip()):
-            errors.append(
-                _bad_value(source, where, text, "epoch milliseconds or an ISO 8601 date")
-            )
+            errors.append(_bad_value(source, where, text, "epoch milliseconds or an ISO 8601 date"))
         return millis
     if kind is PropertyType.BOOL:
         flag = parse_bool(text.strip())

@@ -1,0 +1,50 @@
+"""Composition root of the exports service: the adapters wired to the handlers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+from crm_platform.identity.directory import IdentityDirectory
+
+from crm_exports.adapters.jobs import JobStore
+from crm_exports.adapters.search_client import SearchClient
+from crm_exports.adapters.storage import LocalStorage
+from crm_exports.handlers.runner import ExportRunner, Links
+from crm_exports.settings import Settings
+
+
+def link_secret(token_secret: str) -> str:
+    """Download links are signed with the signing key of TOKEN_SECRET, kept apart
+    from bearer tokens by a prefix (a link can never pass for a token)."""
+    return "export-links:" + token_secret.split(",")[0].strip()
+
+
+@dataclass
+class Container:
+    pool: asyncpg.Pool
+    jobs: JobStore
+    search: SearchClient
+    storage: LocalStorage
+    links: Links
+    runner: ExportRunner
+    directory: IdentityDirectory
+    limiter: Any
+    token_secret: str
+    http: httpx.AsyncClient
+
+
+def build(settings: Settings, pool: asyncpg.Pool, directory: IdentityDirectory,
+          limiter: Any) -> Container:
+    token_secret = settings.token_secret.get_secret_value()
+    http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
+    jobs = JobStore(pool)
+    search = SearchClient(http, settings.search_url, settings.page_size)
+    storage = LocalStorage(settings.storage_dir)
+    links = Links(link_secret(token_secret), settings.public_base_url)
+    runner = ExportRunner(jobs, search, storage, links, token_secret, workers=settings.workers)
+    return Container(pool=pool, jobs=jobs, search=search, storage=storage, links=links,
+                     runner=runner, directory=directory, limiter=limiter,
+                     token_secret=token_secret, http=http)

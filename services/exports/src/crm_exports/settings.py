@@ -1,0 +1,22 @@
+from pathlib import Path
+
+from crm_platform.settings import PlatformSettings
+from pydantic_settings import SettingsConfigDict
+
+
+class Settings(PlatformSettings):
+    model_config = SettingsConfigDict(env_prefix="EXPORTS_", extra="ignore")
+
+    database_url: str = "postgresql://postgres@127.0.0.1:15432/crm_exports"
+    port: int = 8005
+    # Where rows come from: the search service's HTTP API, called as the
+    # requesting user so visibility applies inside the query (R-AUTH-3).
+    search_url: str = "http://127.0.0.1:8002"
+    # Folder of the local storage adapter (a volume in Kubernetes).
+    storage_dir: Path = Path(".local/run/exports")
+    # Base of the download links handed out (the gateway, as users reach it).
+    public_base_url: str = "http://127.0.0.1:8080"
+    # Exports run at the same time by one replica (each one account's oldest).
+    workers: int = 2
+    # Records asked of the search service per page (its maximum is 200).
+    page_size: int = 200

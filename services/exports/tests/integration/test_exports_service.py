@@ -1,0 +1,232 @@
+"""The exports service against the real servers: records and search run here
+too (search under a real HTTP server, since exports calls it by URL), each on
+a throwaway database with its own consumer groups."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from crm_exports.adapters.jobs import accept_requested
+from crm_exports.domain.links import sign_download_link
+from crm_exports.main import create_app as create_exports
+from crm_exports.settings import Settings as ExportsSettings
+from crm_platform.identity.pg_directory import apply_user_event
+from crm_platform.identity.principal import ANY_OBJECT_TYPE, FULL_ACCESS, AccessProfile
+from crm_platform.identity.tokens import issue_token
+from crm_platform.testing import (
+    drop_database,
+    eventually,
+    running,
+    service_env,
+    serving,
+    throwaway_database_url,
+    unique_group_prefix,
+)
+from crm_records.main import create_app as create_records
+from crm_records.settings import Settings as RecordsSettings
+from crm_search.main import create_app as create_search
+from crm_search.settings import Settings as SearchSettings
+from fastapi import FastAPI
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass
+class Stack:
+    records: httpx.AsyncClient
+    exports: httpx.AsyncClient
+    exports_settings: ExportsSettings
+    search_url: str
+    app: FastAPI
+
+    async def new_account(self) -> tuple[int, int, dict[str, str]]:
+        import os
+        answer = await self.records.post(
+            "/identity/v1/accounts", json={"name": "exports-it"},
+            headers={"X-Operator-Key": os.environ.get("RECORDS_OPERATOR_KEY", "")})
+        assert answer.status_code == 201, answer.text
+        body = answer.json()
+        return body["accountId"], body["userId"], {"Authorization": f"Bearer {body['token']}"}
+
+
+@pytest.fixture(scope="module")
+async def stack(tmp_path_factory) -> AsyncIterator[Stack]:
+    prefix = unique_group_prefix("exports")
+    records_settings = RecordsSettings(**service_env("RECORDS_", consumer_group_prefix=prefix))
+    records_settings.database_url = throwaway_database_url(records_settings.database_url, "exp")
+    search_settings = SearchSettings(**service_env("SEARCH_", consumer_group_prefix=prefix))
+    search_settings.database_url = throwaway_database_url(search_settings.database_url, "exp")
+    tmp = tmp_path_factory.mktemp("exports")
+    exports_settings = ExportsSettings(**service_env(
+        "EXPORTS_", consumer_group_prefix=prefix, storage_dir=tmp,
+        database_url=throwaway_database_url(ExportsSettings(
+            **service_env("EXPORTS_")).database_url, "it")))
+    try:
+        with serving(create_search(search_settings)) as search_url:
+            exports_settings.search_url = search_url
+            exports_app = create_exports(exports_settings)
+            async with running(create_records(records_settings)) as records, \
+                    running(exports_app) as exports:
+                yield Stack(records, exports, exports_settings, search_url, exports_app)
+    finally:
+        for url in (records_settings.database_url, search_settings.database_url,
+                    exports_settings.database_url):
+            await drop_database(url)
+
+
+async def _contacts_indexed(stack: Stack, headers: dict[str, str], count: int) -> None:
+    async with httpx.AsyncClient(base_url=stack.search_url, timeout=30) as search:
+        async def indexed() -> bool:
+            answer = await search.post("/crm/v3/objects/contacts/search",
+                                       json={"limit": 0}, headers=headers)
+            return answer.status_code == 200 and answer.json()["total"] >= count
+        await eventually(indexed, timeout=60, what=f"{count} contacts in search")
+
+
+async def _exports_knows_user(stack: Stack, headers: dict[str, str]) -> None:
+    async def known() -> bool:
+        answer = await stack.exports.get("/crm/v3/exports/mine", headers=headers)
+        return answer.status_code == 200
+    await eventually(known, timeout=60, what="the user in the exports identity copy")
+
+
+async def _wait_final(stack: Stack, export_id: str, headers: dict[str, str]) -> dict:
+    async def final() -> dict | None:
+        answer = await stack.exports.get(
+            f"/crm/v3/exports/export/async/tasks/{export_id}/status", headers=headers)
+        body = answer.json()
+        return body if body["status"] in ("COMPLETE", "FAILED", "CANCELED") else None
+    return await eventually(final, timeout=60, what=f"export {export_id} to finish")
+
+
+VIEW = {"exportType": "VIEW", "format": "CSV", "exportName": "Lead list", "language": "DE",
+        "objectType": "CONTACT", "objectProperties": ["hs_object_id", "firstname", "email"],
+        "publicCrmSearchRequest": {"filters": [
+            {"propertyName": "lastname", "operator": "EQ", "value": "Export"}],
+            "sorts": ["email"]}}
+
+
+async def test_export_streams_the_visible_filtered_rows_and_signs_links(stack):
+    # R-EXP-1 R-EXP-2 R-EXP-3 R-EXP-5 R-EXP-6 R-AUTH-3
+    account_id, user_id, headers = await stack.new_account()
+    created = await stack.records.post("/crm/v3/objects/contacts/batch/create", headers=headers,
+                                       json={"inputs": [
+        {"properties": {"email": "b@example.com", "firstname": "=cmd|' /C calc'!A0",
+                        "lastname": "Export"}},
+        {"properties": {"email": "a@example.com", "firstname": "Ann", "lastname": "Export"}},
+        {"properties": {"email": "c@example.com", "firstname": "Cy", "lastname": "Other"}}]})
+    assert created.status_code == 201, created.text
+    await _contacts_indexed(stack, headers, 3)
+    await _exports_knows_user(stack, headers)
+
+    started = await stack.exports.post("/crm/v3/exports/export/async", json=VIEW,
+                                       headers=headers)
+    assert started.status_code == 202, started.text
+    export_id = started.json()["id"]
+    assert started.json()["links"]["status"].endswith(f"/tasks/{export_id}/status")
+    status = await _wait_final(stack, export_id, headers)
+    assert status["status"] == "COMPLETE", status
+
+    # The status link lives 5 minutes and streams the file.
+    download = await stack.exports.get(urlsplit(status["result"]).path)
+    assert download.status_code == 200
+    assert "attachment" in download.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+    assert rows[0] == ["Datensatz-ID", "Vorname", "E-Mail"]  # view order, German headers
+    assert [r[2] for r in rows[1:]] == ["a@example.com", "b@example.com"]  # filtered, sorted
+    assert rows[2][1] == "'=cmd|' /C calc'!A0"  # neutralised, never a formula
+
+    progress = (await stack.exports.get(f"/crm/v3/exports/export/{export_id}/progress",
+                                        headers=headers)).json()
+    assert progress["rowsWritten"] == progress["rowsExpected"] == 2
+    mine = (await stack.exports.get("/crm/v3/exports/mine", headers=headers)).json()
+    assert mine["results"][0]["id"] == export_id
+
+    secret = stack.app.state.container.links.secret
+    expired = sign_download_link(secret, export_id, datetime.now(UTC) - timedelta(seconds=1))
+    answer = await stack.exports.get(f"/crm/v3/exports/download/{expired}")
+    assert answer.status_code == 410 and not answer.content.startswith(b"\xef\xbb\xbf")
+    forged = sign_download_link("another secret", export_id, datetime.now(UTC) + timedelta(days=1))
+    assert (await stack.exports.get(f"/crm/v3/exports/download/{forged}")).status_code == 403
+
+    # Another account's export is not found, never forbidden (R-AUTH-1).
+    _, _, other = await stack.new_account()
+    await _exports_knows_user(stack, other)
+    answer = await stack.exports.get(f"/crm/v3/exports/export/{export_id}", headers=other)
+    assert answer.status_code == 404
+
+
+async def test_without_the_export_permission_the_answer_is_403_naming_it(stack):  # R-EXP-1
+    account_id, _, headers = await stack.new_account()
+    await _exports_knows_user(stack, headers)
+    pool = stack.app.state.runtime.pool
+    profile = AccessProfile(account_id=account_id, user_id=990_001, permissions=frozenset(),
+                            object_scopes={ANY_OBJECT_TYPE: FULL_ACCESS})
+    await apply_user_event(pool, profile, 1)
+    token, _ = issue_token(stack.exports_settings.token_secret.get_secret_value(), account_id,
+                           990_001, timedelta(minutes=5))
+    answer = await stack.exports.post("/crm/v3/exports/export/async", json=VIEW,
+                                      headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 403
+    assert "'export' permission" in answer.json()["message"]
+
+
+async def test_bad_filters_and_formats_are_refused_before_anything_is_stored(stack):
+    # R-EXP-1 R-EXP-4
+    _, _, headers = await stack.new_account()
+    await _exports_knows_user(stack, headers)
+    bad = {**VIEW, "publicCrmSearchRequest": {"filters": [
+        {"propertyName": "email", "operator": "NOPE", "value": "x"}]}}
+    answer = await stack.exports.post("/crm/v3/exports/export/async", json=bad, headers=headers)
+    assert answer.status_code == 400 and answer.json()["status"] == "error"
+    answer = await stack.exports.post("/crm/v3/exports/export/async", headers=headers, json={
+        **VIEW, "format": "XLSX", "overrideAssociatedObjectsPerDefinitionPerRowLimit": True})
+    assert answer.status_code == 400 and "CSV" in answer.json()["message"]
+    assert (await stack.exports.get("/crm/v3/exports/mine", headers=headers)).json() == {
+        "results": []}
+
+
+async def test_one_accounts_exports_queue_while_others_run(stack):  # R-EXP-5
+    container = stack.app.state.container
+    await container.runner.stop()  # claim by hand, without the service's own workers
+    try:
+        first_account, first_user, first = await stack.new_account()
+        second_account, second_user, second = await stack.new_account()
+        await _exports_knows_user(stack, first)
+        await _exports_knows_user(stack, second)
+        ids = []
+        for headers in (first, first, second):
+            answer = await stack.exports.post("/crm/v3/exports/export/async", json=VIEW,
+                                              headers=headers)
+            ids.append(int(answer.json()["id"]))
+        async with container.pool.acquire() as conn:
+            await accept_requested(conn, ids)
+        claimed = [await container.jobs.claim() for _ in range(3)]
+        assert {c.export_id for c in claimed if c} == {ids[0], ids[2]}
+        assert claimed[2] is None  # the account's second export waits behind its first
+        for job in claimed[:2]:
+            await container.runner.run(job)
+        assert (await container.jobs.claim()).export_id == ids[1]
+    finally:
+        container.runner.start()
+
+
+async def test_an_export_requested_before_a_crash_finishes_after_it(stack):  # R-EXP-5
+    _, _, headers = await stack.new_account()
+    await _exports_knows_user(stack, headers)
+    # A second replica on the same database that never runs jobs stores the request...
+    settings = stack.exports_settings.model_copy(update={"run_consumers": False})
+    async with running(create_exports(settings)) as down:
+        answer = await down.post("/crm/v3/exports/export/async", json=VIEW, headers=headers)
+        assert answer.status_code == 202
+        export_id = answer.json()["id"]
+    # ...and goes away; the event is consumed and the job run by the replica still up.
+    status = await _wait_final(stack, export_id, headers)
+    assert status["status"] == "COMPLETE"

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 from crm_contracts import topics
@@ -33,6 +33,7 @@ from crm_platform.identity.principal import (
     FULL_ACCESS,
     PERMISSIONS,
     AccessProfile,
+    AccountTier,
     ObjectScope,
     Principal,
 )
@@ -150,7 +151,8 @@ class IssuedToken:
 # ---- pure rules -------------------------------------------------------------
 
 
-def super_admin_profile(account_id: int, user_id: int, email: str, tier: str) -> AccessProfile:
+def super_admin_profile(account_id: int, user_id: int, email: str,
+                        tier: AccountTier) -> AccessProfile:
     return AccessProfile(account_id=account_id, user_id=user_id, super_admin=True,
                          service_seat=True, permissions=PERMISSIONS,
                          object_scopes={ANY_OBJECT_TYPE: FULL_ACCESS}, account_tier=tier,
@@ -226,7 +228,7 @@ class IdentityHandler:
 
     # -- accounts (operator) --
 
-    async def create_account(self, name: str, tier: str, admin_email: str,
+    async def create_account(self, name: str, tier: AccountTier, admin_email: str,
                              first_name: str | None = None,
                              last_name: str | None = None) -> NewAccount:
         now = datetime.now(UTC)
@@ -441,12 +443,12 @@ class IdentityHandler:
 
     # -- inside a transaction --
 
-    async def _lock_account(self, conn: asyncpg.Connection, account_id: int) -> str:
+    async def _lock_account(self, conn: asyncpg.Connection, account_id: int) -> AccountTier:
         tier = await conn.fetchval(
             "SELECT tier FROM accounts WHERE account_id = $1 FOR UPDATE", account_id)
         if tier is None:
             raise IdentityNotFound("Account", account_id)
-        return tier
+        return cast(AccountTier, tier)
 
     async def _read_user(self, conn: asyncpg.Connection, account_id: int, user_id: int) -> User:
         row = await conn.fetchrow(

@@ -9,6 +9,7 @@ from crm_platform.identity.access import (
     can_export,
     can_manage_cs_settings,
     can_manage_shared_views,
+    can_manage_users,
     can_view,
     can_view_as_other_user,
     can_view_cs_summary,
@@ -289,3 +290,13 @@ def test_require_permission_and_seat():
     with pytest.raises(Forbidden) as no_seat:
         require_service_seat(user(seat=False, super_admin=True))
     assert no_seat.value.missing == "service_seat"
+
+
+def test_only_a_super_admin_manages_users_teams_and_tokens():  # R-AUTH-2
+    every_permission = principal(
+        permissions=frozenset({CS_WORKSPACE_ACCESS, CS_SETTINGS_MANAGE, EXPORT}),
+        service_seat=True)
+    refused = can_manage_users(every_permission)
+    assert not refused and refused.missing == "super_admin"
+    assert "super admin" in refused.reason
+    assert can_manage_users(principal(super_admin=True))

@@ -8,6 +8,7 @@ from crm_contracts.identity import v1 as identity_v1
 from crm_contracts.notifications import v1 as notifications_v1
 from crm_contracts.properties import v1 as properties_v1
 from crm_contracts.records import v1 as records_v1
+from crm_contracts.workspace import v1 as workspace_v1
 
 EVENTS_BY_TOPIC: dict[str, tuple[type[EventData], ...]] = {
     topics.RECORDS.name: records_v1.EVENTS,
@@ -15,6 +16,7 @@ EVENTS_BY_TOPIC: dict[str, tuple[type[EventData], ...]] = {
     topics.PROPERTIES.name: properties_v1.EVENTS,
     topics.EXPORTS.name: exports_v1.EVENTS,
     topics.NOTIFICATIONS.name: notifications_v1.EVENTS,
+    topics.WORKSPACE.name: workspace_v1.EVENTS,
 }
 
 

@@ -61,9 +61,14 @@ NOTIFICATIONS = TopicSpec(
     "crm.notifications.v1", 1, 14 * DAY_MS, "notifications",
     "Emails handed to the SMTP relay, one event per recipient of a source event.",
 )
+WORKSPACE = TopicSpec(
+    "crm.workspace.v1", 3, 365 * DAY_MS, "workspace",
+    "Customer success workspace settings changed (customers object, CSM property) and "
+    "saved views created, changed and deleted.",
+)
 
 CORE_TOPICS: tuple[TopicSpec, ...] = (RECORDS, ASSOCIATIONS, PROPERTIES, IDENTITY, SEARCH_PROGRESS,
-                                      EXPORTS, NOTIFICATIONS)
+                                      EXPORTS, NOTIFICATIONS, WORKSPACE)
 
 
 def all_topics(extra: tuple[TopicSpec, ...] = ()) -> list[TopicSpec]:

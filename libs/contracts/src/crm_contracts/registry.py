@@ -4,6 +4,7 @@ snapshots and of the AsyncAPI document. Add a new contract module here."""
 from crm_contracts import topics
 from crm_contracts.envelope import EventData
 from crm_contracts.exports import v1 as exports_v1
+from crm_contracts.healthscores import v1 as healthscores_v1
 from crm_contracts.identity import v1 as identity_v1
 from crm_contracts.notifications import v1 as notifications_v1
 from crm_contracts.properties import v1 as properties_v1
@@ -17,6 +18,7 @@ EVENTS_BY_TOPIC: dict[str, tuple[type[EventData], ...]] = {
     topics.EXPORTS.name: exports_v1.EVENTS,
     topics.NOTIFICATIONS.name: notifications_v1.EVENTS,
     topics.WORKSPACE.name: workspace_v1.EVENTS,
+    topics.HEALTHSCORES.name: healthscores_v1.EVENTS,
 }
 
 

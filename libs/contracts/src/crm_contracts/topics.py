@@ -66,9 +66,14 @@ WORKSPACE = TopicSpec(
     "Customer success workspace settings changed (customers object, CSM property) and "
     "saved views created, changed and deleted.",
 )
+HEALTHSCORES = TopicSpec(
+    "crm.healthscores.v1", 6, 30 * DAY_MS, "healthscore",
+    "Health score changes (old/new score and band, with the cause) and alerts raised on "
+    "a change of band; keyed by the customer record.",
+)
 
 CORE_TOPICS: tuple[TopicSpec, ...] = (RECORDS, ASSOCIATIONS, PROPERTIES, IDENTITY, SEARCH_PROGRESS,
-                                      EXPORTS, NOTIFICATIONS, WORKSPACE)
+                                      EXPORTS, NOTIFICATIONS, WORKSPACE, HEALTHSCORES)
 
 
 def all_topics(extra: tuple[TopicSpec, ...] = ()) -> list[TopicSpec]:

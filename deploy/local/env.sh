@@ -36,5 +36,6 @@ done
 emit NOTIFICATIONS_SMTP_HOST 127.0.0.1
 emit NOTIFICATIONS_SMTP_PORT 1025
 emit CRM_GATEWAY_URL http://127.0.0.1:8080
-# Used only by a service that chooses the Zipkin exporter (make up starts Zipkin).
+# Used only by a service that chooses the Zipkin exporter: up.sh sets
+# OTEL_TRACES_EXPORTER=zipkin for `make up`; tests leave it unset (no export).
 emit OTEL_EXPORTER_ZIPKIN_ENDPOINT http://127.0.0.1:9411/api/v2/spans

@@ -7,6 +7,9 @@ cd "$REPO"
 uv sync --all-packages --quiet
 bash "$HERE/stack.sh" up
 uv run python "$HERE/create_topics.py"
+# Traces go to the local Zipkin under `make up` only (tests trace in memory;
+# env.sh gives the endpoint). A value already set wins, e.g. none.
+export OTEL_TRACES_EXPORTER="${OTEL_TRACES_EXPORTER-zipkin}"
 bash "$HERE/services.sh" up
 eval "$(bash "$HERE/env.sh")"
 
@@ -27,7 +30,7 @@ cat <<SUMMARY
 
 The platform is up.
   gateway (every API)  $CRM_GATEWAY_URL
-  trace UI (Zipkin)    http://127.0.0.1:9411/zipkin/
+  trace UI (Zipkin)    http://127.0.0.1:9411/zipkin/ (OTEL_TRACES_EXPORTER=$OTEL_TRACES_EXPORTER; README "Tracing")
   mails sent           $RUN/smtp/messages/*.eml
   logs                 $RUN/services/*.log, $RUN/<part>/ (kafka, postgres, redis, nginx, zipkin, smtp)
   demo account         $demo_note (CRM_BASE_URL, CRM_TOKEN)

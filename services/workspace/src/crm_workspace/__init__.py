@@ -1,0 +1,1 @@
+"""Customer success workspace: settings, views, summary, boards, actions, schedule, feed."""

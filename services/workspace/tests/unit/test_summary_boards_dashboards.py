@@ -1,0 +1,60 @@
+"""Alerts expire after 14 days, the health overview, board columns and the
+dashboard confirmation (R-CSW-3, R-CSW-6, R-CSW-10)."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from crm_workspace.domain.boards import board_columns
+from crm_workspace.domain.dashboards import (
+    DashboardGrant,
+    DashboardRuleBroken,
+    check_grant,
+    visible_to,
+)
+from crm_workspace.domain.summary import alert_active, health_overview
+
+NOW = datetime(2025, 3, 10, tzinfo=UTC)
+
+
+def test_alerts_show_for_14_days_after_they_fired():
+    # R-CSW-3
+    assert alert_active(NOW - timedelta(days=13, hours=23), NOW)
+    assert not alert_active(NOW - timedelta(days=14), NOW)
+
+
+def test_health_overview_counts_and_shares_per_band_with_links():
+    # R-CSW-3
+    links = {b: f"/x?band={b}" for b in ("at_risk", "neutral", "healthy")}
+    overview = health_overview([(20, "at_risk"), (60, "neutral"), (90, "healthy"),
+                                (95, "healthy")], links)
+    assert overview.average_score == 66.25
+    assert overview.bands["healthy"] == {"count": 2, "share": 0.5, "link": "/x?band=healthy"}
+    assert health_overview([], links) is None
+
+
+def test_board_groups_cards_by_stage_with_counts_and_amounts():
+    # R-CSW-6
+    stages = [{"id": "a", "label": "A"}, {"id": "b", "label": "B"}]
+    cards = [{"id": "1", "properties": {"dealstage": "a", "amount": "100.5"}},
+             {"id": "2", "properties": {"dealstage": "a", "amount": None}},
+             {"id": "3", "properties": {"dealstage": "b", "amount": "7"}},
+             {"id": "4", "properties": {"dealstage": "gone", "amount": "1"}}]
+    columns = board_columns(stages, cards, "deals")
+    assert [(c["stageId"], c["count"], c["amount"]) for c in columns] == [
+        ("a", 2, "100.5"), ("b", 1, "7"), ("", 1, "1")]
+    services = board_columns(stages, [{"id": "9", "properties": {"hs_pipeline_stage": "b"}}],
+                             "services")
+    assert [c["count"] for c in services] == [0, 1] and services[0]["amount"] is None
+
+
+def test_adding_a_dashboard_needs_explicit_confirmation():
+    # R-CSW-10
+    grant = DashboardGrant("d1", "teams", frozenset({3}))
+    with pytest.raises(DashboardRuleBroken, match="confirmAccess"):
+        check_grant(grant, False, {3})
+    with pytest.raises(DashboardRuleBroken, match="unknown teams: 3"):
+        check_grant(grant, True, {4})
+    check_grant(grant, True, {3})
+    assert visible_to(grant, {3, 5}) and not visible_to(grant, {5})
+    assert visible_to(DashboardGrant("d2", "everyone"), set())

@@ -6,6 +6,7 @@ from crm_contracts.envelope import EventData
 from crm_contracts.exports import v1 as exports_v1
 from crm_contracts.healthscores import v1 as healthscores_v1
 from crm_contracts.identity import v1 as identity_v1
+from crm_contracts.lists import v1 as lists_v1
 from crm_contracts.notifications import v1 as notifications_v1
 from crm_contracts.properties import v1 as properties_v1
 from crm_contracts.records import v1 as records_v1
@@ -19,6 +20,7 @@ EVENTS_BY_TOPIC: dict[str, tuple[type[EventData], ...]] = {
     topics.NOTIFICATIONS.name: notifications_v1.EVENTS,
     topics.WORKSPACE.name: workspace_v1.EVENTS,
     topics.HEALTHSCORES.name: healthscores_v1.EVENTS,
+    topics.LISTS.name: lists_v1.EVENTS,
 }
 
 

@@ -72,8 +72,14 @@ HEALTHSCORES = TopicSpec(
     "a change of band; keyed by the customer record.",
 )
 
+LISTS = TopicSpec(
+    "crm.lists.v1", 6, 14 * DAY_MS, "records",
+    "List membership joined and left (keyed by the contact) and emails sent to a list "
+    "(keyed by the list), one event per part of a send with its recipients.",
+)
+
 CORE_TOPICS: tuple[TopicSpec, ...] = (RECORDS, ASSOCIATIONS, PROPERTIES, IDENTITY, SEARCH_PROGRESS,
-                                      EXPORTS, NOTIFICATIONS, WORKSPACE, HEALTHSCORES)
+                                      EXPORTS, NOTIFICATIONS, WORKSPACE, HEALTHSCORES, LISTS)
 
 
 def all_topics(extra: tuple[TopicSpec, ...] = ()) -> list[TopicSpec]:

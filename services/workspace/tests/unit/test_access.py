@@ -1,7 +1,6 @@
 """Which part of the workspace each kind of user reaches (R-CSW-1, R-CSW-3, R-CSW-4)."""
 
 from crm_platform.identity.principal import Principal
-
 from crm_workspace.domain.access import Area, can_open_summary_of, can_share_view, can_use
 
 

@@ -8,7 +8,7 @@ tab or action of the workspace, so the API asks one question per route.
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 
 from crm_platform.identity.access import (
     ALLOWED,
@@ -22,7 +22,7 @@ from crm_platform.identity.access import (
 from crm_platform.identity.principal import Principal
 
 
-class Area(str, Enum):
+class Area(StrEnum):
     SUMMARY = "summary"        # the only tab a super admin without a seat sees
     CUSTOMERS = "customers"
     SERVICES = "services"

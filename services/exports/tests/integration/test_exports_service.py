@@ -230,3 +230,51 @@ async def test_an_export_requested_before_a_crash_finishes_after_it(stack):  # R
     # ...and goes away; the event is consumed and the job run by the replica still up.
     status = await _wait_final(stack, export_id, headers)
     assert status["status"] == "COMPLETE"
+
+
+async def test_cancel_stops_a_waiting_export_and_a_finished_one_cannot_be(stack):  # R-EXP-5
+    container = stack.app.state.container
+    await container.runner.stop()  # nothing runs the job while it is canceled
+    try:
+        _, _, headers = await stack.new_account()
+        await _exports_knows_user(stack, headers)
+        answer = await stack.exports.post("/crm/v3/exports/export/async", json=VIEW,
+                                          headers=headers)
+        export_id = answer.json()["id"]
+        canceled = await stack.exports.post(f"/crm/v3/exports/export/{export_id}/cancel",
+                                            headers=headers)
+        assert canceled.status_code == 200 and canceled.json()["exportState"] == "CANCELED"
+        again = await stack.exports.post(f"/crm/v3/exports/export/{export_id}/cancel",
+                                         headers=headers)
+        assert again.status_code == 409 and "already CANCELED" in again.json()["message"]
+        async with container.pool.acquire() as conn:
+            await accept_requested(conn, [int(export_id)])
+        assert await container.jobs.claim() is None  # a canceled job never runs
+    finally:
+        container.runner.start()
+
+
+async def test_a_job_search_refuses_fails_with_the_reason(stack):  # R-EXP-5
+    container = stack.app.state.container
+    await container.runner.stop()
+    try:
+        account_id, user_id, headers = await stack.new_account()
+        await _exports_knows_user(stack, headers)
+        answer = await stack.exports.post("/crm/v3/exports/export/async", json=VIEW,
+                                          headers=headers)
+        export_id = int(answer.json()["id"])
+        # A query search refuses only at run time (here a filter it does not know).
+        await container.pool.execute(
+            "UPDATE export_jobs SET spec = jsonb_set(spec, '{search,filter_groups}',"
+            " '[{\"filters\": [{\"propertyName\": \"email\", \"operator\": \"NOPE\"}]}]')"
+            " WHERE export_id = $1", export_id)
+        async with container.pool.acquire() as conn:
+            await accept_requested(conn, [export_id])
+        await container.runner.run(await container.jobs.claim())
+        status = (await stack.exports.get(
+            f"/crm/v3/exports/export/async/tasks/{export_id}/status", headers=headers)).json()
+        assert status["status"] == "FAILED"
+        assert status["errors"][0]["message"].startswith(
+            "the search service refused the export's query")
+    finally:
+        container.runner.start()

@@ -26,6 +26,12 @@ CONSUMER_LAG_SECONDS = Histogram(
     "crm_consumer_event_lag_seconds", "Time from an event's creation to its effect being stored",
     ["service", "consumer"],
     buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300))
+# Exported by crm_platform.lag.ConsumerLagExporter: messages a consumer group has
+# not committed yet, per partition. Every replica of a service reports the same
+# value, so dashboards and alerts take max by (group, topic, partition).
+CONSUMER_GROUP_LAG = Gauge("crm_kafka_consumer_group_lag",
+                           "Messages on a partition past the group's committed offset",
+                           ["group", "topic", "partition"])
 
 
 def install_http_metrics(app: FastAPI, service: str) -> None:

@@ -14,7 +14,7 @@ from crm_platform.identity.ratelimit import RateLimiter
 from crm_platform.lifecycle import Runtime, start_runtime
 from crm_platform.runner import run_service
 from crm_records import bootstrap
-from crm_records.api import errors, identity, objects, pipelines, properties
+from crm_records.api import errors, identity, objects, owners, pipelines, properties
 from crm_records.settings import Settings
 
 SERVICE = "records"
@@ -45,6 +45,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(properties.router)
     app.include_router(pipelines.router)
     app.include_router(identity.router)
+    app.include_router(owners.router)
     return app
 
 

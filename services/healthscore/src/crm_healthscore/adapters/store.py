@@ -1,0 +1,330 @@
+"""PostgreSQL access of the health score service (asyncpg; every function takes the
+caller's connection so a consumer batch or a request is one transaction)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from crm_healthscore.adapters.serialize import result_from_json, result_to_json
+from crm_healthscore.domain.changes import ScoreChange
+from crm_healthscore.domain.codec import profile_from_json
+from crm_healthscore.domain.facts import Event
+from crm_healthscore.domain.profile import Profile
+from crm_healthscore.domain.scoring import ScoreResult
+from crm_healthscore.domain.segments import Segment
+from crm_healthscore.domain.standard_types import standard_types
+
+DEFAULT_CUSTOMER_TYPE = "companies"
+DEFAULT_CSM_PROPERTY = "hubspot_owner_id"
+
+
+# ---- facts -------------------------------------------------------------------------
+
+
+async def upsert_customer(conn: asyncpg.Connection, account_id: int, object_type: str,
+                          record_id: int, version: int, gone: bool,
+                          properties: dict[str, Any]) -> bool:
+    """Keep the newest snapshot; an older or repeated version changes nothing."""
+    return bool(await conn.fetchval(
+        """INSERT INTO customers (account_id, object_type, record_id, version, gone, properties)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (account_id, object_type, record_id) DO UPDATE
+               SET version = EXCLUDED.version, gone = EXCLUDED.gone,
+                   properties = EXCLUDED.properties
+               WHERE customers.version < EXCLUDED.version
+           RETURNING true""", account_id, object_type, record_id, version, gone, properties))
+
+
+async def upsert_activity(conn: asyncpg.Connection, account_id: int, object_type: str,
+                          record_id: int, version: int, event: Event | None) -> bool:
+    stored = None if event is None else {
+        "id": event.id, "type": event.type, "occurred_at": event.occurred_at.isoformat(),
+        "properties": dict(event.properties)}
+    return bool(await conn.fetchval(
+        """INSERT INTO activities (account_id, object_type, record_id, version, event)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (account_id, object_type, record_id) DO UPDATE
+               SET version = EXCLUDED.version, event = EXCLUDED.event
+               WHERE activities.version < EXCLUDED.version
+           RETURNING true""", account_id, object_type, record_id, version, stored))
+
+
+async def link(conn: asyncpg.Connection, account_id: int, activity_type: str, activity_id: int,
+               customer_type: str, customer_id: int, linked: bool) -> None:
+    if linked:
+        await conn.execute(
+            "INSERT INTO activity_links VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            account_id, activity_type, activity_id, customer_type, customer_id)
+    else:
+        await conn.execute(
+            "DELETE FROM activity_links WHERE account_id = $1 AND activity_type = $2 "
+            "AND activity_id = $3 AND customer_type = $4 AND customer_id = $5",
+            account_id, activity_type, activity_id, customer_type, customer_id)
+
+
+async def customers_linked_to(conn: asyncpg.Connection, account_id: int, activity_type: str,
+                              activity_id: int) -> list[tuple[str, int]]:
+    rows = await conn.fetch(
+        "SELECT customer_type, customer_id FROM activity_links WHERE account_id = $1 "
+        "AND activity_type = $2 AND activity_id = $3", account_id, activity_type, activity_id)
+    return [(r["customer_type"], r["customer_id"]) for r in rows]
+
+
+@dataclass(frozen=True)
+class StoredFacts:
+    properties: dict[str, str | None] | None  # None: unknown or gone
+    events: tuple[Event, ...]
+
+
+async def load_facts(conn: asyncpg.Connection, account_id: int, customer_type: str,
+                     customer_id: int) -> StoredFacts:
+    row = await conn.fetchrow(
+        "SELECT gone, properties FROM customers WHERE account_id = $1 AND object_type = $2 "
+        "AND record_id = $3", account_id, customer_type, customer_id)
+    events = await conn.fetch(
+        """SELECT a.event FROM activity_links l
+           JOIN activities a ON a.account_id = l.account_id AND a.object_type = l.activity_type
+                            AND a.record_id = l.activity_id
+           WHERE l.account_id = $1 AND l.customer_type = $2 AND l.customer_id = $3
+             AND a.event IS NOT NULL""", account_id, customer_type, customer_id)
+    return StoredFacts(
+        properties=None if row is None or row["gone"] else row["properties"],
+        events=tuple(Event(e["id"], e["type"], datetime.fromisoformat(e["occurred_at"]),
+                           e["properties"]) for e in (r["event"] for r in events)))
+
+
+async def customer_ids(conn: asyncpg.Connection, account_id: int,
+                       customer_type: str) -> list[int]:
+    return [r["record_id"] for r in await conn.fetch(
+        "SELECT record_id FROM customers WHERE account_id = $1 AND object_type = $2 "
+        "AND NOT gone ORDER BY record_id", account_id, customer_type)]
+
+
+# ---- account settings and property types --------------------------------------------
+
+
+async def customer_settings(conn: asyncpg.Connection, account_id: int) -> tuple[str, str]:
+    """(customer object type, CSM property): the workspace settings (R-CSW-2) once their
+    event arrived, else companies and their owner."""
+    row = await conn.fetchrow("SELECT customer_object_type, csm_property FROM account_settings "
+                              "WHERE account_id = $1", account_id)
+    if row is None:
+        return DEFAULT_CUSTOMER_TYPE, DEFAULT_CSM_PROPERTY
+    return row["customer_object_type"], row["csm_property"]
+
+
+async def apply_settings(conn: asyncpg.Connection, account_id: int, customer_type: str,
+                         csm_property: str, version: int) -> None:
+    await conn.execute(
+        """INSERT INTO account_settings VALUES ($1, $2, $3, $4)
+           ON CONFLICT (account_id) DO UPDATE
+               SET customer_object_type = EXCLUDED.customer_object_type,
+                   csm_property = EXCLUDED.csm_property, version = EXCLUDED.version
+               WHERE account_settings.version < EXCLUDED.version""",
+        account_id, customer_type, csm_property, version)
+
+
+async def property_types(conn: asyncpg.Connection, account_id: int,
+                         object_type: str) -> dict[str, str]:
+    types = standard_types(object_type)
+    for row in await conn.fetch("SELECT name, type, archived FROM property_types "
+                                "WHERE account_id = $1 AND object_type = $2",
+                                account_id, object_type):
+        if row["archived"]:
+            types.pop(row["name"], None)
+        else:
+            types[row["name"]] = row["type"]
+    return types
+
+
+async def apply_property_definition(conn: asyncpg.Connection, account_id: int,
+                                    object_type: str, name: str, type_: str,
+                                    archived: bool) -> None:
+    await conn.execute(
+        """INSERT INTO property_types VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (account_id, object_type, name) DO UPDATE
+               SET type = EXCLUDED.type, archived = EXCLUDED.archived""",
+        account_id, object_type, name, type_, archived)
+
+
+# ---- profiles -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredProfile:
+    profile_id: str
+    live: dict[str, Any] | None
+    draft: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime
+    published_at: datetime | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.profile_id, "status": "live" if self.live else "draft",
+                "has_draft": self.draft is not None, "live": self.live, "draft": self.draft,
+                "created_at": self.created_at.isoformat(),
+                "updated_at": self.updated_at.isoformat(),
+                "published_at": self.published_at.isoformat() if self.published_at else None}
+
+
+def _profile(row: asyncpg.Record) -> StoredProfile:
+    return StoredProfile(row["profile_id"], row["live"], row["draft"], row["created_at"],
+                         row["updated_at"], row["published_at"])
+
+
+async def list_profiles(conn: asyncpg.Connection, account_id: int) -> list[StoredProfile]:
+    return [_profile(r) for r in await conn.fetch(
+        "SELECT * FROM profiles WHERE account_id = $1 ORDER BY created_at, profile_id",
+        account_id)]
+
+
+async def get_profile(conn: asyncpg.Connection, account_id: int, profile_id: str, *,
+                      for_update: bool = False) -> StoredProfile | None:
+    row = await conn.fetchrow(
+        "SELECT * FROM profiles WHERE account_id = $1 AND profile_id = $2"
+        + (" FOR UPDATE" if for_update else ""), account_id, profile_id)
+    return _profile(row) if row else None
+
+
+async def lock_account_profiles(conn: asyncpg.Connection, account_id: int) -> None:
+    """Serialise limit checks of one account (two creates at once cannot both pass)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(7242004, $1::int)", account_id % 2**31)
+
+
+async def save_profile(conn: asyncpg.Connection, account_id: int, profile_id: str,
+                       live: dict[str, Any] | None, draft: dict[str, Any] | None,
+                       user_id: int, published: bool = False) -> None:
+    await conn.execute(
+        """INSERT INTO profiles (account_id, profile_id, live, draft, created_by)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (account_id, profile_id) DO UPDATE
+               SET live = EXCLUDED.live, draft = EXCLUDED.draft, updated_at = now(),
+                   published_at = CASE WHEN $6 THEN now() ELSE profiles.published_at END""",
+        account_id, profile_id, live, draft, user_id, published)
+
+
+async def delete_profile(conn: asyncpg.Connection, account_id: int, profile_id: str) -> None:
+    await conn.execute("DELETE FROM profiles WHERE account_id = $1 AND profile_id = $2",
+                       account_id, profile_id)
+    await conn.execute("DELETE FROM scores WHERE account_id = $1 AND profile_id = $2",
+                       account_id, profile_id)
+
+
+@dataclass(frozen=True)
+class LiveProfile:
+    profile: Profile
+    segments: tuple[Segment, ...]
+
+
+async def live_profiles(conn: asyncpg.Connection, account_id: int) -> list[LiveProfile]:
+    rows = await conn.fetch("SELECT profile_id, live FROM profiles WHERE account_id = $1 "
+                            "AND live IS NOT NULL ORDER BY profile_id", account_id)
+    out = []
+    for row in rows:
+        profile, segments = profile_from_json(row["live"], profile_id=row["profile_id"],
+                                              status="live")
+        out.append(LiveProfile(profile, segments))
+    return out
+
+
+# ---- scores, changes, alerts ----------------------------------------------------------
+
+
+async def stored_score(conn: asyncpg.Connection, account_id: int, profile_id: str,
+                       customer_type: str, customer_id: int) -> ScoreResult | None:
+    found = await conn.fetchval(
+        "SELECT result FROM scores WHERE account_id = $1 AND profile_id = $2 "
+        "AND customer_type = $3 AND customer_id = $4",
+        account_id, profile_id, customer_type, customer_id)
+    return result_from_json(found) if found else None
+
+
+async def save_score(conn: asyncpg.Connection, account_id: int, customer_type: str,
+                     result: ScoreResult) -> None:
+    await conn.execute(
+        """INSERT INTO scores (account_id, profile_id, customer_type, customer_id, score, band,
+                               result, computed_at, next_change_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           ON CONFLICT (account_id, profile_id, customer_type, customer_id) DO UPDATE
+               SET score = EXCLUDED.score, band = EXCLUDED.band, result = EXCLUDED.result,
+                   computed_at = EXCLUDED.computed_at, next_change_at = EXCLUDED.next_change_at""",
+        account_id, result.profile_id, customer_type, int(result.customer_id), result.score,
+        result.band, result_to_json(result), result.computed_at, result.next_change_at)
+
+
+async def delete_score(conn: asyncpg.Connection, account_id: int, profile_id: str,
+                       customer_type: str, customer_id: int) -> None:
+    await conn.execute("DELETE FROM scores WHERE account_id = $1 AND profile_id = $2 "
+                       "AND customer_type = $3 AND customer_id = $4",
+                       account_id, profile_id, customer_type, customer_id)
+
+
+async def insert_change(conn: asyncpg.Connection, account_id: int, customer_type: str,
+                        change: ScoreChange) -> None:
+    await conn.execute(
+        """INSERT INTO score_changes (account_id, profile_id, customer_type, customer_id,
+               old_score, new_score, old_band, new_band, cause, at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
+        account_id, change.profile_id, customer_type, int(change.customer_id), change.old_score,
+        change.new_score, change.old_band, change.new_band, change.cause, change.at)
+
+
+def _change(row: asyncpg.Record) -> ScoreChange:
+    return ScoreChange(str(row["customer_id"]), row["profile_id"], row["old_score"],
+                       row["new_score"], row["old_band"], row["new_band"], row["cause"],
+                       row["at"])
+
+
+async def customer_changes(conn: asyncpg.Connection, account_id: int, profile_id: str,
+                           customer_type: str, customer_id: int) -> list[ScoreChange]:
+    return [_change(r) for r in await conn.fetch(
+        "SELECT * FROM score_changes WHERE account_id = $1 AND profile_id = $2 "
+        "AND customer_type = $3 AND customer_id = $4 ORDER BY at, id",
+        account_id, profile_id, customer_type, customer_id)]
+
+
+async def profile_changes(conn: asyncpg.Connection, account_id: int, profile_id: str,
+                          until: datetime) -> list[ScoreChange]:
+    return [_change(r) for r in await conn.fetch(
+        "SELECT * FROM score_changes WHERE account_id = $1 AND profile_id = $2 AND at < $3 "
+        "ORDER BY at, id", account_id, profile_id, until)]
+
+
+async def latest_scores(conn: asyncpg.Connection, account_id: int,
+                        profile_id: str) -> list[tuple[int, str]]:
+    return [(r["score"], r["band"]) for r in await conn.fetch(
+        "SELECT score, band FROM scores WHERE account_id = $1 AND profile_id = $2",
+        account_id, profile_id)]
+
+
+async def insert_alert(conn: asyncpg.Connection, alert: dict[str, Any]) -> None:
+    columns = ", ".join(alert)
+    params = ", ".join(f"${i}" for i in range(1, len(alert) + 1))
+    await conn.execute(f"INSERT INTO alerts ({columns}) VALUES ({params})", *alert.values())
+
+
+async def active_alerts(conn: asyncpg.Connection, account_id: int, user_id: int,
+                        now: datetime, limit: int, before: datetime | None
+                        ) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        """SELECT * FROM alerts WHERE account_id = $1 AND user_id = $2 AND expires_at > $3
+             AND ($4::timestamptz IS NULL OR fired_at < $4)
+           ORDER BY fired_at DESC, alert_id LIMIT $5""",
+        account_id, user_id, now, before, limit)
+    return [dict(r) for r in rows]
+
+
+async def due_customers(conn: asyncpg.Connection, now: datetime,
+                        limit: int) -> list[tuple[int, str, int]]:
+    """Scores due at `now`, locked so a second replica ticking at once skips them."""
+    rows = await conn.fetch(
+        """SELECT account_id, customer_type, customer_id FROM scores
+           WHERE next_change_at IS NOT NULL AND next_change_at <= $1
+           ORDER BY next_change_at LIMIT $2 FOR UPDATE SKIP LOCKED""", now, limit)
+    return list(dict.fromkeys((r["account_id"], r["customer_type"], r["customer_id"])
+                              for r in rows))
+

@@ -1,0 +1,109 @@
+"""The facts consumer (R-HLTH-2): record, property, workspace (and association) events
+in; the facts each customer's score needs out, and that customer's score recomputed.
+
+Every handler is a BatchHandler `async (conn, events)`, run by an IdempotentConsumer in
+one transaction with the ids of the events it applied (a repeated event changes
+nothing). Record events carry the full snapshot and the record's version: a snapshot
+older than the stored one is ignored, so out-of-order deliveries leave facts exact.
+Within a batch each customer is recomputed once, caused by the last event that changed
+one of its facts.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime
+
+import asyncpg
+from crm_contracts.envelope import CloudEvent
+from crm_contracts.properties import v1 as properties_v1
+from crm_contracts.records import v1 as records_v1
+from crm_contracts.workspace import v1 as workspace_v1
+
+from crm_healthscore.adapters import store
+from crm_healthscore.domain.activities import ACTIVITY_TYPES, event_from_record
+from crm_healthscore.domain.changes import event_cause
+from crm_healthscore.handlers.recompute import recompute
+
+CUSTOMER_TYPES = frozenset({"companies", "contacts"})
+SNAPSHOT_TYPES = {e.EVENT_TYPE for e in (
+    records_v1.RecordCreated, records_v1.RecordUpdated, records_v1.RecordArchived,
+    records_v1.RecordRestored, records_v1.RecordMerged)}
+
+Clock = Callable[[], datetime]
+# (account, customer type) -> {customer id: cause}
+Touched = dict[tuple[int, str], dict[int, str]]
+
+
+def record_handler(clock: Clock, alert_days: int = 14):  # type: ignore[no-untyped-def]
+    async def handle(conn: asyncpg.Connection, events: list[CloudEvent]) -> None:
+        touched: Touched = defaultdict(dict)
+        for event in events:
+            await _apply_record_event(conn, event, touched)
+        await _recompute_touched(conn, touched, clock(), alert_days)
+
+    return handle
+
+
+async def _apply_record_event(conn: asyncpg.Connection, event: CloudEvent,
+                              touched: Touched) -> None:
+    data = event.data
+    object_type = data.get("object_type")
+    if object_type not in CUSTOMER_TYPES and object_type not in ACTIVITY_TYPES:
+        return
+    account_id, record_id, version = data["account_id"], data["record_id"], data["version"]
+    cause = event_cause(event.id)
+    if event.type == records_v1.RecordDeleted.EVENT_TYPE:
+        gone, properties, snapshot = True, {}, None
+    elif event.type in SNAPSHOT_TYPES:
+        snapshot = records_v1.RecordSnapshot.model_validate(data)
+        gone, properties = snapshot.archived, snapshot.properties
+    else:
+        return  # a type added later within v1 that carries no snapshot
+    if object_type in CUSTOMER_TYPES:
+        if await store.upsert_customer(conn, account_id, object_type, record_id, version, gone,
+                                       properties):
+            touched[(account_id, object_type)][record_id] = cause
+        merged_away = data.get("merged_record_id")
+        if merged_away is not None and await store.upsert_customer(
+                conn, account_id, object_type, merged_away, version, True, {}):
+            touched[(account_id, object_type)][merged_away] = cause
+        return
+    fact = None
+    if not gone and snapshot is not None:
+        fact = event_from_record(object_type, record_id, properties, snapshot.created_at)
+    if await store.upsert_activity(conn, account_id, object_type, record_id, version, fact):
+        for customer_type, customer_id in await store.customers_linked_to(
+                conn, account_id, object_type, record_id):
+            touched[(account_id, customer_type)][customer_id] = cause
+
+
+async def _recompute_touched(conn: asyncpg.Connection, touched: Touched, now: datetime,
+                             alert_days: int) -> None:
+    for (account_id, customer_type), causes in touched.items():
+        await recompute(conn, account_id, customer_type, causes, now, alert_days=alert_days)
+
+
+async def apply_property_events(conn: asyncpg.Connection, events: list[CloudEvent]) -> None:
+    """Property definitions give the types profiles are validated against (R-REC-2)."""
+    for event in events:
+        if event.type not in {e.EVENT_TYPE for e in properties_v1.EVENTS}:
+            continue
+        definition = properties_v1.PropertyDefinition.model_validate(event.data)
+        await store.apply_property_definition(
+            conn, definition.account_id, definition.object_type, definition.name,
+            definition.type,
+            definition.archived or event.type == properties_v1.PropertyArchived.EVENT_TYPE)
+
+
+async def apply_workspace_events(conn: asyncpg.Connection, events: list[CloudEvent]) -> None:
+    """Which object represents customers and which property names their CSM (R-CSW-2)."""
+    for event in events:
+        if event.type != workspace_v1.WorkspaceSettingsChanged.EVENT_TYPE:
+            continue
+        changed = workspace_v1.WorkspaceSettingsChanged.model_validate(event.data)
+        customers = changed.settings.get("customers") or {}
+        await store.apply_settings(
+            conn, changed.account_id, customers.get("objectType") or store.DEFAULT_CUSTOMER_TYPE,
+            customers.get("csmProperty") or store.DEFAULT_CSM_PROPERTY, changed.version)

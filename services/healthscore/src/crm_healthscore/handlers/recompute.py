@@ -1,0 +1,96 @@
+"""Recompute customers' scores and publish what moved (R-HLTH-2, R-HLTH-3, R-HLTH-4).
+
+For each customer and each live profile of its account: score the stored facts at
+`now`, keep the result (with its explanation and next_change_at), and when score or
+band moved, keep the change with its cause and publish HealthScoreChanged through the
+outbox, in the caller's transaction (R-BUS-2). A change of band also stores an alert for
+the customer's CSM, expiring after `alert_days`, and publishes HealthAlertRaised.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+import asyncpg
+from crm_contracts import topics
+from crm_contracts.envelope import CloudEvent
+from crm_contracts.healthscores import v1
+from crm_platform.outbox import OutgoingEvent, enqueue
+
+from crm_healthscore.adapters import store
+from crm_healthscore.domain.changes import ScoreChange, diff, is_alert
+from crm_healthscore.domain.facts import CustomerFacts
+from crm_healthscore.domain.scoring import score
+from crm_healthscore.domain.segments import segments_of
+
+OUTBOX_CHANNEL = "outbox_healthscore"
+SOURCE = "/healthscores"
+
+
+def csm_user_id(properties: Mapping[str, str | None] | None, csm_property: str) -> int | None:
+    """The CSM named by the customer's user-type property (owner ids are user ids here)."""
+    raw = (properties or {}).get(csm_property)
+    return int(raw) if raw and raw.strip().isdigit() else None
+
+
+async def recompute(conn: asyncpg.Connection, account_id: int, customer_type: str,
+                    causes: Mapping[int, str], now: datetime, *,
+                    alert_days: int = 14) -> list[ScoreChange]:
+    """`causes` maps each customer id to what made it worth recomputing."""
+    settings_type, csm_property = await store.customer_settings(conn, account_id)
+    if customer_type != settings_type:
+        return []  # not the object that represents customers in this account
+    profiles = await store.live_profiles(conn, account_id)
+    if not profiles:
+        return []
+    changes: list[ScoreChange] = []
+    outgoing: list[OutgoingEvent] = []
+    for customer_id, cause in sorted(causes.items()):
+        stored = await store.load_facts(conn, account_id, customer_type, customer_id)
+        for live in profiles:
+            profile = live.profile
+            previous = await store.stored_score(conn, account_id, profile.id, customer_type,
+                                                customer_id)
+            current = None
+            if stored.properties is not None and segments_of(
+                    stored.properties, live.segments, profile.property_types):
+                facts = CustomerFacts(str(customer_id), stored.properties, stored.events)
+                current = score(profile, facts, now)
+                await store.save_score(conn, account_id, customer_type, current)
+            elif previous is not None:
+                await store.delete_score(conn, account_id, profile.id, customer_type,
+                                         customer_id)
+            change = diff(previous, current, cause, now)
+            if change is None:
+                continue
+            changes.append(change)
+            await store.insert_change(conn, account_id, customer_type, change)
+            key = v1.customer_key(account_id, customer_type, customer_id)
+            subject = f"{customer_type}/{customer_id}"
+            outgoing.append(OutgoingEvent(topics.HEALTHSCORES.name, key, CloudEvent.of(
+                v1.HealthScoreChanged(
+                    account_id=account_id, profile_id=profile.id, profile_name=profile.name,
+                    customer_object_type=customer_type, customer_id=customer_id,
+                    old_score=change.old_score, new_score=change.new_score,
+                    old_band=change.old_band, new_band=change.new_band, cause=cause,
+                    changed_at=now),
+                source=SOURCE, subject=subject, account_id=account_id)))
+            if is_alert(change):
+                alert = {
+                    "alert_id": str(uuid.uuid4()), "account_id": account_id,
+                    "user_id": csm_user_id(stored.properties, csm_property),
+                    "profile_id": profile.id, "customer_type": customer_type,
+                    "customer_id": customer_id, "old_band": change.old_band,
+                    "new_band": change.new_band, "score": change.new_score, "cause": cause,
+                    "fired_at": now, "expires_at": now + timedelta(days=alert_days)}
+                await store.insert_alert(conn, alert)
+                outgoing.append(OutgoingEvent(topics.HEALTHSCORES.name, key, CloudEvent.of(
+                    v1.HealthAlertRaised(profile_name=profile.name,
+                                         customer_object_type=customer_type, **{
+                                             k: v for k, v in alert.items()
+                                             if k != "customer_type"}),
+                    source=SOURCE, subject=subject, account_id=account_id)))
+    await enqueue(conn, outgoing, channel=OUTBOX_CHANNEL)
+    return changes

@@ -1,0 +1,92 @@
+"""Queries of the workspace's read model (records built from events).
+
+Every query restricts the account and applies the caller's view scope on the
+object type (R-AUTH-3), the same predicate the search service applies."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from crm_platform.identity.access import visibility_sql
+from crm_platform.identity.principal import Principal
+
+from crm_workspace.domain.calendar import DueWindows
+from crm_workspace.domain.tasks import COMPLETED, DUE, STATUS, stamp
+
+
+def _visible(caller: Principal, object_type: str, first_param: int) -> tuple[str, list[Any]]:
+    clause = visibility_sql(caller, object_type, owner_column="owner_id",
+                            first_param=first_param)
+    return (f" AND {clause[0]}", clause[1]) if clause else ("", [])
+
+
+async def task_counts(conn: asyncpg.Connection, caller: Principal, user_id: int,
+                      windows: DueWindows) -> dict[str, int]:
+    visible, params = _visible(caller, "tasks", 6)
+    row = await conn.fetchrow(f"""
+        SELECT count(*) FILTER (WHERE due < $3) AS overdue,
+               count(*) FILTER (WHERE due >= $3 AND due < $4) AS due_today,
+               count(*) FILTER (WHERE due >= $4 AND due < $5) AS due_tomorrow
+        FROM (SELECT properties->>'{DUE}' AS due FROM workspace_records
+              WHERE account_id = $1 AND object_type = 'tasks' AND owner_id = $2
+                AND NOT archived AND coalesce(properties->>'{STATUS}', '') <> '{COMPLETED}'
+                AND properties->>'{DUE}' < $5 {visible}) t""",
+        caller.account_id, user_id, stamp(windows.today_start), stamp(windows.tomorrow_start),
+        stamp(windows.day_after_start), *params)
+    return dict(row)
+
+
+SCHEDULED = {"tasks": ("hs_timestamp", "hs_task_subject"),
+             "meetings": ("hs_meeting_start_time", "hs_meeting_title")}
+
+
+async def scheduled_items(conn: asyncpg.Connection, caller: Principal, user_id: int,
+                          start: datetime, end: datetime, limit: int = 2000
+                          ) -> list[dict[str, Any]]:
+    """The user's tasks (by due date) and meetings (by start time) in [start, end)."""
+    items: list[dict[str, Any]] = []
+    for object_type, (when, title) in SCHEDULED.items():
+        visible, params = _visible(caller, object_type, 6)
+        rows = await conn.fetch(f"""
+            SELECT record_id, properties FROM workspace_records
+            WHERE account_id = $1 AND object_type = $2 AND owner_id = $3 AND NOT archived
+              AND properties->>'{when}' >= $4 AND properties->>'{when}' < $5 {visible}
+            ORDER BY properties->>'{when}' LIMIT {int(limit)}""",
+            caller.account_id, object_type, user_id, stamp(start), stamp(end), *params)
+        for row in rows:
+            properties = json.loads(row["properties"])
+            items.append({"objectType": object_type, "id": str(row["record_id"]),
+                          "title": properties.get(title) or "", "at": properties[when],
+                          "status": properties.get(STATUS) if object_type == "tasks" else None})
+    return sorted(items, key=lambda i: i["at"])
+
+
+async def customer_health(conn: asyncpg.Connection, caller: Principal, object_type: str,
+                          csm_property: str, user_id: int) -> list[tuple[float, str]]:
+    """Current health score and band of the user's customers, as the records service
+    writes them onto the customer (health_score, health_status)."""
+    visible, params = _visible(caller, object_type, 4)
+    rows = await conn.fetch(f"""
+        SELECT properties->>'health_score' AS score, properties->>'health_status' AS band
+        FROM workspace_records WHERE account_id = $1 AND object_type = $2
+          AND properties->>$3 = '{int(user_id)}' AND NOT archived
+          AND properties->>'health_score' IS NOT NULL {visible}""",
+        caller.account_id, object_type, csm_property, *params)
+    out = []
+    for row in rows:
+        try:
+            out.append((float(row["score"]), row["band"] or ""))
+        except ValueError:
+            continue
+    return out
+
+
+async def active_alerts(conn: asyncpg.Connection, account_id: int, user_id: int,
+                        now: datetime, since: datetime) -> list[asyncpg.Record]:
+    return await conn.fetch("""
+        SELECT id, object_type, record_id, detail, fired_at FROM workspace_alerts
+        WHERE account_id = $1 AND user_id = $2 AND fired_at > $3 AND fired_at <= $4
+        ORDER BY fired_at DESC""", account_id, user_id, since, now)

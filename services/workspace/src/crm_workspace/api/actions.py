@@ -1,0 +1,179 @@
+"""The Actions tab (R-CSW-7): task views through the search API, creating tasks
+(and create-and-another), and bulk actions run as jobs with a report."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from crm_platform.identity.principal import Principal
+from crm_platform.problem import ApiError
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from crm_workspace.adapters import store
+from crm_workspace.api.common import ensure_user_in_account, subject_user, time_zone
+from crm_workspace.api.deps import area, bearer, container
+from crm_workspace.bootstrap import Container
+from crm_workspace.domain.access import Area
+from crm_workspace.domain.calendar import due_windows
+from crm_workspace.domain.tasks import (
+    TASK_PROPERTIES,
+    BulkAction,
+    BulkReport,
+    TaskRuleBroken,
+    new_task_properties,
+    task_view_filters,
+)
+from crm_workspace.handlers.jobs import run_bulk_job
+
+router = APIRouter(prefix="/workspace/v1", tags=["actions"])
+Caller = Annotated[Principal, Depends(area(Area.ACTIONS))]
+App = Annotated[Container, Depends(container)]
+TaskView = Literal["overdue", "due_today", "due_tomorrow", "all", "completed"]
+MAX_BULK = 10_000  # what one search can list (R-SRCH-1)
+
+
+class TaskPage(BaseModel):
+    view: str
+    total: int
+    results: list[dict[str, Any]]
+    paging: dict[str, Any] | None = None
+
+
+class TaskIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    subject: str = Field(min_length=1, max_length=500)
+    dueAt: datetime | None = None
+    ownerId: int | None = Field(None, ge=1, le=2**62)
+    properties: dict[str, str | None] = Field(default_factory=dict, max_length=50)
+    createAnother: bool = False
+
+
+class TaskCreated(BaseModel):
+    task: dict[str, Any]
+    # create-and-another: the form to show next, keeping owner and due date.
+    another: dict[str, Any] | None = None
+
+
+class TaskSelection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    view: TaskView = "all"
+    timeZone: str = Field("UTC", max_length=64)
+
+
+class BulkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: Literal["mark_complete", "mark_incomplete", "assign", "edit_property", "delete"]
+    taskIds: list[str] | None = Field(None, max_length=MAX_BULK)
+    matching: TaskSelection | None = Field(None, description="every task of this view")
+    ownerId: int | None = Field(None, ge=1, le=2**62)
+    propertyName: str | None = Field(None, max_length=100)
+    value: str | None = Field(None, max_length=65536)
+
+
+class JobOut(BaseModel):
+    id: str
+    kind: str
+    status: str
+    createdAt: datetime
+    finishedAt: datetime | None = None
+    report: dict[str, Any]
+
+
+async def _search_tasks(app: Container, token: str, filters: list[dict[str, Any]],
+                        limit: int, after: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {"filterGroups": [{"filters": filters}],
+                            "properties": list(TASK_PROPERTIES), "limit": limit,
+                            "sorts": [{"propertyName": "hs_timestamp", "direction": "ASCENDING"}]}
+    if after:
+        body["after"] = after
+    answer, _ = await app.api.search(token, "tasks", body)
+    return answer
+
+
+@router.get("/tasks", response_model=TaskPage)
+async def list_tasks(request: Request, caller: Caller, app: App, view: TaskView = "all",
+                     timeZone: str = "UTC", userId: int | None = None,
+                     limit: Annotated[int, Query(ge=1, le=200)] = 100,
+                     after: str | None = None) -> TaskPage:
+    user_id = subject_user(caller, userId)
+    if user_id != caller.user_id:
+        await ensure_user_in_account(app.pool, caller.account_id, user_id)
+    filters = task_view_filters(view, user_id, due_windows(app.clock(), time_zone(timeZone)))
+    answer = await _search_tasks(app, bearer(request), filters, limit, after)
+    return TaskPage(view=view, total=answer["total"], results=answer["results"],
+                    paging=answer.get("paging"))
+
+
+@router.post("/tasks", status_code=201, response_model=TaskCreated)
+async def create_task(body: TaskIn, request: Request, caller: Caller, app: App) -> TaskCreated:
+    owner = body.ownerId or caller.user_id
+    try:
+        properties = new_task_properties(body.subject, body.dueAt, owner, body.properties)
+    except TaskRuleBroken as broken:
+        raise ApiError(400, str(broken)) from None
+    task = await app.api.create(bearer(request), "tasks", properties)
+    another = ({"subject": "", "ownerId": owner,
+                "dueAt": body.dueAt.isoformat() if body.dueAt else None}
+               if body.createAnother else None)
+    return TaskCreated(task=task, another=another)
+
+
+async def _matching_ids(app: Container, token: str, user_id: int,
+                        selection: TaskSelection) -> list[str]:
+    filters = task_view_filters(selection.view, user_id,
+                                due_windows(app.clock(), time_zone(selection.timeZone)))
+    ids: list[str] = []
+    after: str | None = None
+    while len(ids) < MAX_BULK:
+        page = await _search_tasks(app, token, filters, 200, after)
+        ids.extend(hit["id"] for hit in page["results"])
+        after = (page.get("paging") or {}).get("next", {}).get("after")
+        if not after:
+            break
+    return ids[:MAX_BULK]
+
+
+@router.post("/tasks/bulk", status_code=202, response_model=JobOut)
+async def bulk(body: BulkIn, request: Request, caller: Caller, app: App) -> JobOut:
+    action = BulkAction(body.action, body.ownerId, body.propertyName, body.value)
+    try:
+        action.changes()
+    except TaskRuleBroken as broken:
+        raise ApiError(400, str(broken)) from None
+    if (body.taskIds is None) == (body.matching is None):
+        raise ApiError(400, "give either taskIds or matching, not both or neither")
+    token = bearer(request)
+    ids = (list(dict.fromkeys(body.taskIds)) if body.taskIds is not None
+           else await _matching_ids(app, token, caller.user_id, body.matching))  # type: ignore[arg-type]
+    report = BulkReport(total=len(ids))
+    async with app.pool.acquire() as conn:
+        job_id = await store.insert_job(conn, caller.account_id, caller.user_id, "tasks_bulk",
+                                        {**body.model_dump(exclude={"taskIds"}),
+                                         "taskIds": ids}, report.to_json())
+        if not ids:
+            await store.save_job_report(app.pool, job_id, report.outcome, report.to_json(), True)
+        row = await store.get_job(conn, caller.account_id, job_id)
+    if ids:
+        task = asyncio.create_task(run_bulk_job(app.pool, app.api, token, job_id, action, ids))
+        app.jobs.add(task)
+        task.add_done_callback(app.jobs.discard)
+    return _job_out(row)
+
+
+def _job_out(row: Any) -> JobOut:
+    return JobOut(id=str(row["id"]), kind=row["kind"], status=row["status"],
+                  createdAt=row["created_at"], finishedAt=row["finished_at"],
+                  report=json.loads(row["report"]))
+
+
+@router.get("/jobs/{jobId}", response_model=JobOut)
+async def job(jobId: str, caller: Caller, app: App) -> JobOut:
+    async with app.pool.acquire() as conn:
+        row = await store.get_job(conn, caller.account_id, jobId)
+    if row is None or (row["user_id"] != caller.user_id and not caller.super_admin):
+        raise ApiError(404, f"Job {jobId} not found")
+    return _job_out(row)

@@ -1,0 +1,33 @@
+"""Every topic the workspace service consumes, in one place.
+
+- crm.records.v1 (every record event type): the read model of records and
+  user assignments (customers, tasks, meetings, engagements).
+- crm.healthscores.v1 (alert raised): the Summary's alerts for each CSM.
+- crm.identity.v1: the copy of users, teams and tokens that authenticates calls.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+from crm_contracts import topics
+from crm_platform.broker import dead_letter_sink, subscribe
+from crm_platform.consumer import IdempotentConsumer
+from crm_platform.identity.consumer import subscribe_identity
+from faststream.kafka import KafkaBroker
+
+from crm_workspace.handlers.alerts import apply_health_events
+from crm_workspace.handlers.read_model import apply_record_events
+
+SERVICE = "workspace"
+
+
+def register(broker: KafkaBroker, pool: asyncpg.Pool, group_prefix: str = "") -> None:
+    """group_prefix names the consumer groups apart (a test's own copy of the service)."""
+    dead_letter = dead_letter_sink(broker)
+    subscribe(broker, topics.RECORDS.name, IdempotentConsumer(
+        name=f"{group_prefix}workspace-records", service=SERVICE, pool=pool,
+        handle=apply_record_events, dead_letter=dead_letter))
+    subscribe(broker, topics.HEALTHSCORES.name, IdempotentConsumer(
+        name=f"{group_prefix}workspace-health-alerts", service=SERVICE, pool=pool,
+        handle=apply_health_events, dead_letter=dead_letter))
+    subscribe_identity(broker, pool, f"{group_prefix}{SERVICE}", dead_letter)

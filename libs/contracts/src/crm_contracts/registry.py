@@ -2,6 +2,7 @@
 snapshots and of the AsyncAPI document. Add a new contract module here."""
 
 from crm_contracts import topics
+from crm_contracts.associations import v1 as associations_v1
 from crm_contracts.envelope import EventData
 from crm_contracts.exports import v1 as exports_v1
 from crm_contracts.healthscores import v1 as healthscores_v1
@@ -14,6 +15,7 @@ from crm_contracts.workspace import v1 as workspace_v1
 
 EVENTS_BY_TOPIC: dict[str, tuple[type[EventData], ...]] = {
     topics.RECORDS.name: records_v1.EVENTS,
+    topics.ASSOCIATIONS.name: associations_v1.EVENTS,
     topics.IDENTITY.name: identity_v1.EVENTS,
     topics.PROPERTIES.name: properties_v1.EVENTS,
     topics.EXPORTS.name: exports_v1.EVENTS,

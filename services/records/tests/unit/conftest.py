@@ -11,11 +11,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from crm_platform.identity.principal import Principal
 from crm_platform.outbox import OutgoingEvent
 from crm_records.domain.properties import PropertyDefinition, PropertyGroup
 from crm_records.domain.record import Record
 from crm_records.handlers.pipelines import StoredPipeline
 from crm_records.handlers.properties import StoredProperty
+from crm_records.handlers.visibility import may_view
 
 
 @dataclass
@@ -53,10 +55,11 @@ class FakeStore:
                 if (account_id, object_type, i) in self.state.records}
 
     async def page(self, account_id: int, object_type: str, *, after: int, limit: int,
-                   archived: bool) -> list[Record]:
+                   archived: bool, viewer: Principal | None = None) -> list[Record]:
         found = sorted((r for (a, t, i), r in self.state.records.items()
                         if a == account_id and t == object_type and i > after
-                        and r.archived == archived), key=lambda r: r.record_id)
+                        and r.archived == archived and r.merged_into is None
+                        and may_view(viewer, r)), key=lambda r: r.record_id)
         return found[:limit]
 
     async def append_history(self, records: Sequence[Record], *, source: str,

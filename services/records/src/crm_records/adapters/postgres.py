@@ -10,12 +10,15 @@ from datetime import datetime
 
 import asyncpg
 
+from crm_platform.identity.principal import Principal
 from crm_platform.outbox import OutgoingEvent, enqueue
+from crm_records.adapters.email_index import index_email_participants
 from crm_records.domain.pipelines import Pipeline, Stage
 from crm_records.domain.properties import PropertyDefinition, PropertyGroup, PropertyOption
 from crm_records.domain.record import Record
 from crm_records.handlers.pipelines import StoredPipeline
 from crm_records.handlers.properties import StoredProperty
+from crm_records.handlers.visibility import list_predicate
 
 OUTBOX_CHANNEL = "outbox_records"
 
@@ -74,6 +77,7 @@ class PgRecordStore:
     async def insert(self, records: Sequence[Record]) -> None:
         await self.conn.copy_records_to_table("records", records=[_row(r) for r in records],
                                               columns=_COLUMNS)
+        await index_email_participants(self.conn, records)  # R-REC-8
 
     async def save(self, records: Sequence[Record]) -> None:
         await self.conn.executemany(
@@ -82,6 +86,7 @@ class PgRecordStore:
             " WHERE account_id = $1 AND object_type = $2 AND record_id = $3",
             [(r.account_id, r.object_type, r.record_id, r.version, r.properties, r.archived,
               r.archived_at, r.merged_into, r.updated_at) for r in records])
+        await index_email_participants(self.conn, records)  # R-REC-8
 
     async def get_many(self, account_id: int, object_type: str, record_ids: Sequence[int], *,
                        for_update: bool = False) -> dict[int, Record]:
@@ -92,11 +97,15 @@ class PgRecordStore:
         return {r["record_id"]: _record(r) for r in rows}
 
     async def page(self, account_id: int, object_type: str, *, after: int, limit: int,
-                   archived: bool) -> list[Record]:
+                   archived: bool, viewer: Principal | None = None) -> list[Record]:
+        # R-AUTH-3: the viewer's scope is part of the query, so every page is full and
+        # the cursor never skips what they may see. Merged-away records are no longer listed.
+        scope = list_predicate(viewer, object_type, first_param=6)
         rows = await self.conn.fetch(
             "SELECT * FROM records WHERE account_id = $1 AND object_type = $2 AND archived = $3"
-            " AND record_id > $4 ORDER BY record_id LIMIT $5",
-            account_id, object_type, archived, after, limit)
+            " AND record_id > $4 AND merged_into IS NULL"
+            + (f" AND {scope[0]}" if scope else "") + " ORDER BY record_id LIMIT $5",
+            account_id, object_type, archived, after, limit, *(scope[1] if scope else ()))
         return [_record(r) for r in rows]
 
     async def append_history(self, records: Sequence[Record], *, source: str,

@@ -39,7 +39,8 @@ CommaList = Annotated[list[str] | None, Query()]
 
 
 def _actor(caller: Principal) -> Actor:
-    return Actor(account_id=caller.account_id, user_id=caller.user_id, source="API")
+    return Actor(account_id=caller.account_id, user_id=caller.user_id, source="API",
+                 viewer=caller)
 
 
 def _batch_size(count: int) -> None:
@@ -67,7 +68,7 @@ async def list_page(objectType: str, caller: Caller, app: App,
     object_type = app.object_type(objectType)
     start = presenter.parse_after(after)
     records = await app.records.page(caller.account_id, object_type, after=start,
-                                     limit=limit + 1, archived=archived)
+                                     limit=limit + 1, archived=archived, viewer=caller)
     page, more = records[:limit], len(records) > limit
     chosen = presenter.split_names(properties)
     return CollectionResponse(
@@ -83,7 +84,7 @@ async def read(objectType: str, objectId: str, caller: Caller, app: App,
     object_type = app.object_type(objectType)
     record_id = presenter.parse_id(objectId)
     found = await app.records.read(caller.account_id, object_type, [record_id],
-                                   archived=archived)
+                                   archived=archived, viewer=caller)
     if record_id not in found:
         raise presenter.object_not_found(objectId)
     record = found[record_id]
@@ -101,7 +102,8 @@ async def record_history(objectType: str, objectId: str, caller: Caller, app: Ap
     """Every property change of the record, newest first, with source and user (R-REC-4)."""
     object_type = app.object_type(objectType)
     record_id = presenter.parse_id(objectId)
-    if record_id not in await app.records.read(caller.account_id, object_type, [record_id]):
+    if record_id not in await app.records.read(caller.account_id, object_type, [record_id],
+                                               viewer=caller):
         raise presenter.object_not_found(objectId)
     rows = await app.record_history(caller.account_id, object_type, record_id, limit)
     return RecordHistory(results=[PropertyChangeOut(
@@ -125,7 +127,13 @@ async def update(objectType: str, objectId: str, body: ObjectInput, caller: Call
 @router.delete("/{objectType}/{objectId}", status_code=204, response_class=Response)
 async def archive(objectType: str, objectId: str, caller: Caller, app: App) -> Response:
     object_type = app.object_type(objectType)
-    await app.records.archive(_actor(caller), object_type, [presenter.parse_id(objectId)])
+    record_id = presenter.parse_id(objectId)
+    # An id the caller cannot see (absent, another account's, outside their scope) is 404.
+    if not await app.records.read(caller.account_id, object_type, [record_id],
+                                  viewer=caller) and not await app.records.read(
+            caller.account_id, object_type, [record_id], archived=True, viewer=caller):
+        raise presenter.object_not_found(objectId)
+    await app.records.archive(_actor(caller), object_type, [record_id])
     return Response(status_code=204)
 
 
@@ -151,7 +159,8 @@ async def batch_read(objectType: str, body: BatchReadInput, caller: Caller, app:
     _batch_size(len(body.inputs))
     started = datetime.now(UTC)
     ids = [presenter.parse_id(i.id) for i in body.inputs]
-    found = await app.records.read(caller.account_id, object_type, ids, archived=archived)
+    found = await app.records.read(caller.account_id, object_type, ids, archived=archived,
+                                   viewer=caller)
     history = (await app.history(caller.account_id, object_type, list(found),
                                  body.propertiesWithHistory)
                if body.propertiesWithHistory else {})

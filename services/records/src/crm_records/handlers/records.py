@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from crm_contracts import topics
 from crm_contracts.envelope import CloudEvent, EventData, record_key
 from crm_contracts.records import v1
+from crm_platform.identity.principal import Principal
 from crm_platform.outbox import OutgoingEvent
 from crm_records.domain import lifecycle
 from crm_records.domain import record as rules
@@ -26,6 +27,7 @@ from crm_records.domain.properties import PropertyDefinition
 from crm_records.domain.record import Record
 from crm_records.handlers.pipelines import PipelineStore, active_pipelines
 from crm_records.handlers.properties import CatalogStore, load_catalog, validate_inputs
+from crm_records.handlers.visibility import require_editable, visible
 
 SOURCE = "/crm/records"
 Values = dict[str, str | None]
@@ -45,7 +47,7 @@ class RecordStore(CatalogStore, PipelineStore, Protocol):
     async def get_many(self, account_id: int, object_type: str, record_ids: Sequence[int], *,
                        for_update: bool = False) -> dict[int, Record]: ...
     async def page(self, account_id: int, object_type: str, *, after: int, limit: int,
-                   archived: bool) -> list[Record]: ...
+                   archived: bool, viewer: Principal | None = None) -> list[Record]: ...
     async def append_history(self, records: Sequence[Record], *, source: str,
                              source_id: str | None, user_id: int | None,
                              at: datetime) -> None: ...
@@ -70,6 +72,8 @@ class Actor:
     source_id: str | None = None
     # The platform's own writers (automation, roll-ups, merge) may set read-only properties.
     trusted: bool = False
+    # The caller's access (R-AUTH-3): None for the platform's own writers, which see all.
+    viewer: Principal | None = None
 
 
 def _snapshot(record: Record) -> dict:
@@ -197,9 +201,11 @@ class RecordsHandler:
                                                                     strict=True)])
             current = await store.get_many(actor.account_id, object_type, list(grouped),
                                            for_update=True)
+            current = visible(actor.viewer, current)
             missing = [i for i in grouped if i not in current or current[i].archived]
             if missing:
                 raise RecordNotFound(object_type, missing)
+            require_editable(actor.viewer, object_type, current.values())
             pipelines = (await active_pipelines(store, actor.account_id, object_type)
                          if _has_pipelines(object_type) else ())
             results = []
@@ -237,8 +243,9 @@ class RecordsHandler:
         """Archiving what is already archived or absent changes nothing (hosted: 204)."""
         now = self.clock()
         async with self.unit_of_work() as store:
-            current = await store.get_many(actor.account_id, object_type, record_ids,
-                                           for_update=True)
+            current = visible(actor.viewer, await store.get_many(
+                actor.account_id, object_type, record_ids, for_update=True))
+            require_editable(actor.viewer, object_type, current.values())
             archived = [rules.archive(r, now) for r in current.values() if not r.archived]
             # An archived record gives its unique values back (hosted: the email is free again).
             catalog = await load_catalog(store, actor.account_id, object_type, now)
@@ -250,11 +257,12 @@ class RecordsHandler:
     async def restore(self, actor: Actor, object_type: str, record_ids: Sequence[int]) -> None:
         now = self.clock()
         async with self.unit_of_work() as store:
-            current = await store.get_many(actor.account_id, object_type, record_ids,
-                                           for_update=True)
+            current = visible(actor.viewer, await store.get_many(
+                actor.account_id, object_type, record_ids, for_update=True))
             missing = [i for i in record_ids if i not in current]
             if missing:
                 raise RecordNotFound(object_type, missing)
+            require_editable(actor.viewer, object_type, current.values())
             restored = [rules.restore(r, now) for r in current.values() if r.archived]
             catalog = await load_catalog(store, actor.account_id, object_type, now)
             await reserve_unique_values(store, catalog, restored, whole=True)
@@ -263,13 +271,15 @@ class RecordsHandler:
                                  for r in restored])
 
     async def read(self, account_id: int, object_type: str, record_ids: Sequence[int], *,
-                   archived: bool = False) -> dict[int, Record]:
+                   archived: bool = False, viewer: Principal | None = None) -> dict[int, Record]:
+        """The records by id that the viewer may see (R-AUTH-3); the rest are absent."""
         async with self.unit_of_work() as store:
             found = await store.get_many(account_id, object_type, record_ids)
-        return {i: r for i, r in found.items() if r.archived == archived}
+        return {i: r for i, r in visible(viewer, found).items() if r.archived == archived}
 
     async def page(self, account_id: int, object_type: str, *, after: int, limit: int,
-                   archived: bool = False) -> list[Record]:
+                   archived: bool = False, viewer: Principal | None = None) -> list[Record]:
+        """One page of what the viewer may see, filtered in the query so paging holds."""
         async with self.unit_of_work() as store:
             return await store.page(account_id, object_type, after=after, limit=limit,
-                                    archived=archived)
+                                    archived=archived, viewer=viewer)

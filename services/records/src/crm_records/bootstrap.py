@@ -5,13 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 from crm_platform.identity.directory import IdentityDirectory
+from crm_records.adapters.associations_pg import (
+    AssociationUnitOfWork,
+    PgAssociationStore,
+    ReadOnlyUnitOfWork,
+)
 from crm_records.adapters.postgres import PgRecordStore, PgUnitOfWork
 from crm_records.domain.object_types import resolve_object_type
+from crm_records.handlers.associations import AssociationsHandler
+from crm_records.handlers.engagements import TimelineHandler
 from crm_records.handlers.identity import IdentityHandler
 from crm_records.handlers.pipelines import PipelinesHandler
 from crm_records.handlers.properties import PropertiesHandler
@@ -29,6 +37,15 @@ class Container:
     limiter: Any
     token_secret: str
     operator_key: str | None
+    associations: AssociationsHandler
+    timeline: TimelineHandler
+
+    async def rollups_updated_at(self, account_id: int, object_type: str,
+                                 record_id: int) -> dict[str, datetime]:
+        """When the roll-up consumer last brought each roll-up of the record up to date."""
+        async with self.pool.acquire() as conn:
+            return await PgAssociationStore(conn).rollups_updated_at(account_id, object_type,
+                                                                     record_id)
 
     def object_type(self, reference: str) -> str:
         return resolve_object_type(reference).name
@@ -53,4 +70,6 @@ def build(pool: asyncpg.Pool, directory: IdentityDirectory, limiter: Any, token_
                      properties=PropertiesHandler(unit_of_work),
                      pipelines=PipelinesHandler(unit_of_work),
                      identity=IdentityHandler(pool, token_secret), directory=directory,
-                     limiter=limiter, token_secret=token_secret, operator_key=operator_key)
+                     limiter=limiter, token_secret=token_secret, operator_key=operator_key,
+                     associations=AssociationsHandler(AssociationUnitOfWork(pool)),
+                     timeline=TimelineHandler(ReadOnlyUnitOfWork(pool)))

@@ -15,6 +15,7 @@ from crm_platform.lifecycle import Runtime, start_runtime
 from crm_platform.runner import run_service
 from crm_records import bootstrap
 from crm_records.api import errors, identity, objects, owners, pipelines, properties
+from crm_records.api import associations, timeline
 from crm_records.settings import Settings
 
 SERVICE = "records"
@@ -41,7 +42,9 @@ def create_app(settings: Settings) -> FastAPI:
     app = base_app(service=SERVICE, title="CRM records", lifespan=lifespan,
                    checks=lambda: runtime.checks() if runtime else {})
     errors.install(app)
+    app.include_router(timeline.router)  # before objects: .../{id}/timeline
     app.include_router(objects.router)
+    app.include_router(associations.router)
     app.include_router(properties.router)
     app.include_router(pipelines.router)
     app.include_router(identity.router)

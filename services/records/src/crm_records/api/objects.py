@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from crm_platform.identity.principal import Principal
 from crm_platform.problem import ApiError
+from crm_records.api import associations as associations_api
 from crm_records.api import presenter
 from crm_records.api.deps import container, principal
 from crm_records.api.schemas import (
@@ -54,8 +55,13 @@ def _batch_size(count: int) -> None:
 async def create(objectType: str, body: ObjectInput, caller: Caller, app: App,
                  response: Response) -> SimplePublicObject:
     object_type = app.object_type(objectType)
-    [record] = await app.records.create(_actor(caller), object_type,
-                                        [presenter.values_in(body.properties)])
+    if body.associations:  # the record and its associations in one transaction (R-REC-6/7)
+        record = await associations_api.create_with_associations(
+            app, _actor(caller), object_type, presenter.values_in(body.properties),
+            body.associations, response)
+    else:
+        [record] = await app.records.create(_actor(caller), object_type,
+                                            [presenter.values_in(body.properties)])
     response.headers[presenter.CONSISTENCY_HEADER] = presenter.consistency_token([record])
     return presenter.simple_object(record)
 
@@ -78,9 +84,9 @@ async def list_page(objectType: str, caller: Caller, app: App,
 
 @router.get("/{objectType}/{objectId}", response_model=SimplePublicObject,
             response_model_exclude_none=True)
-async def read(objectType: str, objectId: str, caller: Caller, app: App,
+async def read(objectType: str, objectId: str, caller: Caller, app: App, response: Response,
                properties: CommaList = None, propertiesWithHistory: CommaList = None,
-               archived: bool = False) -> SimplePublicObject:
+               associations: CommaList = None, archived: bool = False) -> SimplePublicObject:
     object_type = app.object_type(objectType)
     record_id = presenter.parse_id(objectId)
     found = await app.records.read(caller.account_id, object_type, [record_id],
@@ -91,8 +97,14 @@ async def read(objectType: str, objectId: str, caller: Caller, app: App,
     history_names = presenter.split_names(propertiesWithHistory)
     history = (await app.history(caller.account_id, object_type, [record_id], history_names)
                if history_names else {})
-    return presenter.simple_object(record, presenter.split_names(properties),
-                                   history.get(record_id), history_names)
+    result = presenter.simple_object(record, presenter.split_names(properties),
+                                     history.get(record_id), history_names)
+    if associations:
+        result.associations = await associations_api.associations_of(
+            app, caller.account_id, object_type, record_id, presenter.split_names(associations))
+    await associations_api.set_rollups_header(app, response, caller.account_id, object_type,
+                                              record_id)  # R-ROLL-2
+    return result
 
 
 @router.get("/{objectType}/{objectId}/history", response_model=RecordHistory,

@@ -62,6 +62,8 @@ class SimplePublicObject(BaseModel):
     updatedAt: datetime
     archived: bool = False
     archivedAt: datetime | None = None
+    # With ?associations=: {companies: {results: [{id, type}]}} (the hosted shape).
+    associations: dict[str, Any] | None = None
 
 
 class NextPage(BaseModel):

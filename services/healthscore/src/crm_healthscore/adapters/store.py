@@ -308,12 +308,12 @@ async def insert_alert(conn: asyncpg.Connection, alert: dict[str, Any]) -> None:
 
 
 async def active_alerts(conn: asyncpg.Connection, account_id: int, user_id: int,
-                        now: datetime, limit: int, before: datetime | None
-                        ) -> list[dict[str, Any]]:
+                        now: datetime, limit: int, before: int | None) -> list[dict[str, Any]]:
+    """Newest first (in the order they fired); `before` is the last seq of a page."""
     rows = await conn.fetch(
         """SELECT * FROM alerts WHERE account_id = $1 AND user_id = $2 AND expires_at > $3
-             AND ($4::timestamptz IS NULL OR fired_at < $4)
-           ORDER BY fired_at DESC, alert_id LIMIT $5""",
+             AND ($4::bigint IS NULL OR seq < $4)
+           ORDER BY seq DESC LIMIT $5""",
         account_id, user_id, now, before, limit)
     return [dict(r) for r in rows]
 

@@ -78,10 +78,10 @@ async def history(profile_id: str, caller: Reader, app: App,
 async def list_alerts(caller: Reader, app: App,
                       user_id: Annotated[int | None, Query(alias="userId")] = None,
                       limit: Annotated[int, Query(ge=1, le=100)] = 100,
-                      before: datetime | None = None) -> dict[str, Any]:
+                      before: int | None = None) -> dict[str, Any]:
     """R-HLTH-3, R-CSW-3: the active alerts of one user (the caller unless a super admin
     or settings manager names another), newest first; any number may be active, paged
-    by `before` (the last alert's fired_at)."""
+    by `before` (the paging cursor of the previous page)."""
     user = caller.user_id if user_id is None else user_id
     require_other_user_allowed(caller, user)
     async with app.pool.acquire() as conn:
@@ -95,7 +95,7 @@ async def list_alerts(caller: Reader, app: App,
         "expires_at": r["expires_at"].isoformat()} for r in page]
     answer: dict[str, Any] = {"results": results}
     if more:
-        answer["paging"] = {"next": {"before": page[-1]["fired_at"].isoformat()}}
+        answer["paging"] = {"next": {"before": page[-1]["seq"]}}
     return answer
 
 @router.post("/operator/clock/tick", dependencies=[Depends(require_operator)])

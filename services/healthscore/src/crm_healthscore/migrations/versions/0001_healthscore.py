@@ -108,7 +108,8 @@ def upgrade() -> None:
     CREATE INDEX score_changes_profile ON score_changes (account_id, profile_id, at);
 
     CREATE TABLE alerts (
-        alert_id      text        PRIMARY KEY,
+        seq           bigserial   PRIMARY KEY,
+        alert_id      text        NOT NULL UNIQUE,
         account_id    bigint      NOT NULL,
         user_id       bigint,
         profile_id    text        NOT NULL,
@@ -121,7 +122,7 @@ def upgrade() -> None:
         fired_at      timestamptz NOT NULL,
         expires_at    timestamptz NOT NULL
     );
-    CREATE INDEX alerts_per_user ON alerts (account_id, user_id, fired_at);
+    CREATE INDEX alerts_per_user ON alerts (account_id, user_id, seq);
     """)
     op.execute(OUTBOX_TABLE_SQL)
     op.execute(PROCESSED_EVENTS_TABLE_SQL)

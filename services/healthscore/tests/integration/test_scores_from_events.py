@@ -173,3 +173,37 @@ async def _kinds(listener, account, published, count):  # type: ignore[no-untype
     await read_events(listener, account, published)
     kinds = [e.type for e in published]
     return kinds if len(kinds) >= count else None
+
+
+async def test_a_draft_is_tried_on_one_record_and_previewed_writing_nothing(health):
+    # R-HLTH-6 R-AUTH-3
+    account = new_account()
+    editor = await health.user(account, 1, permissions=EDITOR)
+    for company, employees in ((6001, "10"), (6002, "200"), (6003, "300")):
+        last = await health.record_event(account, "companies", company, 1, {
+            "name": f"C{company}", "numberofemployees": employees})
+    await eventually(lambda: health.pool.fetchval(
+        "SELECT true FROM processed_events WHERE event_id = $1", last.id),
+        what="the companies to be consumed")
+    draft = profile_body()
+    draft["bands"] = {"at_risk_below": 30, "healthy_from": 40}
+    created = await health.client.post("/healthscores/v1/profiles", json=draft, headers=editor)
+    profile_id = created.json()["id"]
+
+    tried = await health.client.post(f"/healthscores/v1/profiles/{profile_id}/try",
+                                     json={"customer_id": 6002}, headers=editor)
+    assert tried.status_code == 200, tried.text
+    assert (tried.json()["score"], tried.json()["band"]) == (40, "healthy")
+    assert tried.json()["groups"][0]["cap_note"] == "earned 40 of 40"
+    assert (await health.client.post(f"/healthscores/v1/profiles/{profile_id}/try",
+                                     json={"customer_id": 999999},
+                                     headers=editor)).status_code == 404
+
+    preview = await health.client.post(f"/healthscores/v1/profiles/{profile_id}/preview",
+                                       headers=editor)
+    assert preview.json() == {"at_risk": 1, "neutral": 0, "healthy": 2, "total": 3,
+                              "average": 26.67}
+    written = await health.pool.fetchval(
+        "SELECT (SELECT count(*) FROM scores WHERE account_id = $1) + "
+        "(SELECT count(*) FROM score_changes WHERE account_id = $1)", account)
+    assert written == 0

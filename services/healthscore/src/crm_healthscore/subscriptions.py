@@ -3,6 +3,8 @@
 - crm.records.v1, group {prefix}healthscore-facts: record created, updated, archived,
   restored, merged, deleted, of customers (companies, contacts), engagements (calls,
   meetings, emails, notes) and tickets.
+- crm.associations.v1, group {prefix}healthscore-links: association added, removed,
+  between an engagement or ticket and a customer (which events count for whom).
 - crm.properties.v1, group {prefix}healthscore-properties: property defined, changed,
   archived (the types profiles are validated against).
 - crm.workspace.v1, group {prefix}healthscore-workspace: workspace settings changed
@@ -25,6 +27,7 @@ from faststream.kafka import KafkaBroker
 from crm_healthscore.handlers.facts import (
     apply_property_events,
     apply_workspace_events,
+    association_handler,
     record_handler,
 )
 
@@ -40,6 +43,8 @@ def register(broker: KafkaBroker, pool: asyncpg.Pool, clock: Callable[[], dateti
                                   pool=pool, handle=handle, dead_letter=dead_letter)
 
     subscribe(broker, topics.RECORDS.name, consumer("facts", record_handler(clock, alert_days)))
+    subscribe(broker, topics.ASSOCIATIONS.name,
+              consumer("links", association_handler(clock, alert_days)))
     subscribe(broker, topics.PROPERTIES.name, consumer("properties", apply_property_events))
     subscribe(broker, topics.WORKSPACE.name, consumer("workspace", apply_workspace_events))
     subscribe_identity(broker, pool, SERVICE, dead_letter, group_prefix=group_prefix)

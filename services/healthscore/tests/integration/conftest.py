@@ -13,6 +13,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from crm_contracts import topics
+from crm_contracts.associations import v1 as associations_v1
 from crm_contracts.envelope import CloudEvent, record_key
 from crm_contracts.records import v1 as records_v1
 from crm_healthscore.main import create_app
@@ -86,7 +87,8 @@ async def start_groups_at_the_end(bootstrap: str, prefix: str) -> None:
     """Commit the service's consumer groups at the topics' current ends, so this copy
     reads only what the test publishes instead of replaying every earlier test's events
     (the subscribers start a new group at the earliest offset)."""
-    for area, topic in (("facts", topics.RECORDS), ("properties", topics.PROPERTIES),
+    for area, topic in (("facts", topics.RECORDS), ("links", topics.ASSOCIATIONS),
+                        ("properties", topics.PROPERTIES),
                         ("workspace", topics.WORKSPACE), ("identity", topics.IDENTITY)):
         consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap,
                                     group_id=f"{prefix}healthscore-{area}",
@@ -99,6 +101,21 @@ async def start_groups_at_the_end(bootstrap: str, prefix: str) -> None:
             await consumer.commit({part: offset for part, offset in ends.items()})
         finally:
             await consumer.stop()
+
+
+async def associate(health: HealthService, account_id: int, from_type: str, from_id: int,
+                    to_type: str, to_id: int, *, added: bool = True) -> CloudEvent:
+    """Publish one direction of an association change, as the records service does."""
+    kind = associations_v1.AssociationAdded if added else associations_v1.AssociationRemoved
+    data = kind(account_id=account_id, from_object_type=from_type, from_record_id=from_id,
+                to_object_type=to_type, to_record_id=to_id, changed_at=health.clock.now,
+                types=[associations_v1.AssociationType(category="HUBSPOT_DEFINED", type_id=1)])
+    event = CloudEvent.of(data, source="/crm/records", subject=f"{from_type}/{from_id}",
+                          account_id=account_id)
+    await health.producer.send_and_wait(
+        topics.ASSOCIATIONS.name, value=event.value(),
+        key=record_key(account_id, from_type, from_id).encode(), headers=event.headers())
+    return event
 
 
 def new_account() -> int:

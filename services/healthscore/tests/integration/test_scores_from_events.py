@@ -1,9 +1,6 @@
 """The facts consumer on the real broker and store: record events in, scores, changes,
 alerts and health score events out; the clock moves scores without events.
-(R-HLTH-2, R-HLTH-3, R-HLTH-4, R-HLTH-6, R-CSW-3, R-BUS-2, R-BUS-3)
-
-Association events are not on the bus yet, so the test links the calls to the company
-with `store.link`, the call the association handler will make."""
+(R-HLTH-2, R-HLTH-3, R-HLTH-4, R-HLTH-6, R-CSW-3, R-BUS-2, R-BUS-3)"""
 
 from __future__ import annotations
 
@@ -14,10 +11,9 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from crm_contracts import topics
 from crm_contracts.envelope import from_kafka
-from crm_healthscore.adapters import store
 from crm_platform.testing import eventually
 
-from .conftest import new_account
+from .conftest import associate, new_account
 from .test_profiles_api import EDITOR, profile_body
 
 pytestmark = pytest.mark.integration
@@ -77,8 +73,10 @@ async def test_events_and_time_move_the_score_and_alert_the_csm(health):
         assert (row["score"], row["band"], row["next_change_at"]) == (0, "at_risk", None)
 
         # Two calls of the last days, linked to the company: 40, neutral -> an alert.
+        # (each association published in both directions, as the records service does)
         for call_id in (901, 902):
-            await store.link(health.pool, account, "calls", call_id, "companies", company, True)
+            await associate(health, account, "companies", company, "calls", call_id)
+            await associate(health, account, "calls", call_id, "companies", company)
         call_time = clock.now - timedelta(days=1)
         for call_id in (901, 902):
             await health.record_event(account, "calls", call_id, 1, {
@@ -128,7 +126,9 @@ async def test_events_and_time_move_the_score_and_alert_the_csm(health):
         assert causes[0] == (None, 0, f"event:{first.id}")
         assert causes[-2] == (40, 80, f"event:{grown.id}")
         assert causes[-1] == (80, 40, "time")
-        assert [c[1] for c in causes] == [0, 20, 40, 80, 40]  # each call moved it once
+        # The calls moved it 0 -> 40 in one step, or two if they came in two batches.
+        moves = [c[1] for c in causes]
+        assert moves[0] == 0 and moves[-3:] == [40, 80, 40] and set(moves[1:-3]) <= {20}
 
         # Alerts (R-HLTH-3, R-CSW-3): the CSM's, one per change of band, newest first.
         alerts = (await client.get("/healthscores/v1/alerts", headers=csm)).json()["results"]
@@ -153,9 +153,9 @@ async def test_events_and_time_move_the_score_and_alert_the_csm(health):
         assert history[-1]["total"] == 1 and history[-1]["average"] == 80.0
 
         # Every change and alert went out on crm.healthscores.v1 through the outbox.
-        kinds = await eventually(lambda: _kinds(listener, account, published, 8),
-                                 what="5 changes and 3 alerts on crm.healthscores.v1")
-        assert kinds.count("crm.healthscore.changed.v1") == 5
+        kinds = await eventually(lambda: _kinds(listener, account, published, len(moves) + 3),
+                                 what="every change and 3 alerts on crm.healthscores.v1")
+        assert kinds.count("crm.healthscore.changed.v1") == len(moves)
         assert kinds.count("crm.healthscore.alert.raised.v1") == 3
         raised = [e.data for e in published if e.type.endswith("alert.raised.v1")]
         assert raised[-1]["user_id"] == CSM and raised[-1]["cause"] == "time"

@@ -1,4 +1,4 @@
-"""The facts consumer (R-HLTH-2): record, property, workspace (and association) events
+"""The facts consumer (R-HLTH-2): record, association, property and workspace events
 in; the facts each customer's score needs out, and that customer's score recomputed.
 
 Every handler is a BatchHandler `async (conn, events)`, run by an IdempotentConsumer in
@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 import asyncpg
+from crm_contracts.associations import v1 as associations_v1
 from crm_contracts.envelope import CloudEvent
 from crm_contracts.properties import v1 as properties_v1
 from crm_contracts.records import v1 as records_v1
@@ -30,6 +31,8 @@ CUSTOMER_TYPES = frozenset({"companies", "contacts"})
 SNAPSHOT_TYPES = {e.EVENT_TYPE for e in (
     records_v1.RecordCreated, records_v1.RecordUpdated, records_v1.RecordArchived,
     records_v1.RecordRestored, records_v1.RecordMerged)}
+
+ASSOCIATION_TYPES = {e.EVENT_TYPE for e in associations_v1.EVENTS}
 
 Clock = Callable[[], datetime]
 # (account, customer type) -> {customer id: cause}
@@ -77,6 +80,32 @@ async def _apply_record_event(conn: asyncpg.Connection, event: CloudEvent,
         for customer_type, customer_id in await store.customers_linked_to(
                 conn, account_id, object_type, record_id):
             touched[(account_id, customer_type)][customer_id] = cause
+
+
+def association_handler(clock: Clock, alert_days: int = 14):  # type: ignore[no-untyped-def]
+    """Which engagements and tickets belong to which customer (R-REC-7). Each pair is
+    published in both directions; the one from the engagement or ticket is used, so a
+    pair's adds and removes are read in the order of that record's partition."""
+
+    async def handle(conn: asyncpg.Connection, events: list[CloudEvent]) -> None:
+        touched: Touched = defaultdict(dict)
+        for event in events:
+            if event.type not in ASSOCIATION_TYPES:
+                continue
+            change = associations_v1.AssociationChanged.model_validate(event.data)
+            if (change.from_object_type not in ACTIVITY_TYPES
+                    or change.to_object_type not in CUSTOMER_TYPES):
+                continue
+            linked = event.type == associations_v1.AssociationAdded.EVENT_TYPE or bool(
+                event.data.get("remaining_types"))
+            await store.link(conn, change.account_id, change.from_object_type,
+                             change.from_record_id, change.to_object_type, change.to_record_id,
+                             linked)
+            touched[(change.account_id, change.to_object_type)][change.to_record_id] = \
+                event_cause(event.id)
+        await _recompute_touched(conn, touched, clock(), alert_days)
+
+    return handle
 
 
 async def _recompute_touched(conn: asyncpg.Connection, touched: Touched, now: datetime,

@@ -14,8 +14,10 @@ from crm_platform.identity.ratelimit import RateLimiter
 from crm_platform.lifecycle import Runtime, start_runtime
 from crm_platform.runner import run_service
 from crm_records import bootstrap
+from crm_records import subscriptions
 from crm_records.api import errors, identity, objects, owners, pipelines, properties
 from crm_records.api import associations, timeline
+from crm_records.api import forms, lists, tracking
 from crm_records.settings import Settings
 
 SERVICE = "records"
@@ -35,6 +37,8 @@ def create_app(settings: Settings) -> FastAPI:
             RateLimiter(runtime.redis, settings.rate_limit_per_10s),
             settings.token_secret.get_secret_value(),
             settings.operator_key.get_secret_value() if settings.operator_key else None)
+        if settings.run_consumers:
+            subscriptions.register(runtime.broker, runtime.pool, settings.consumer_group_prefix)
         await runtime.start_broker()
         yield
         await runtime.stop()
@@ -49,6 +53,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(pipelines.router)
     app.include_router(identity.router)
     app.include_router(owners.router)
+    app.include_router(forms.router)
+    app.include_router(tracking.router)
+    app.include_router(lists.router)
     return app
 
 

@@ -1,0 +1,35 @@
+"""Every topic the records service consumes, in one place: topic, consumer
+group (the consumer's name), and what handles it."""
+
+from __future__ import annotations
+
+import asyncpg
+from faststream.kafka import KafkaBroker
+
+from crm_contracts import topics
+from crm_platform.broker import dead_letter_sink, subscribe
+from crm_platform.consumer import IdempotentConsumer
+from crm_records.adapters.associations_pg import deal_automation_events, rollup_events
+from crm_records.adapters.marketing_pg import list_membership_events
+
+SERVICE = "records"
+
+
+def register(broker: KafkaBroker, pool: asyncpg.Pool, group_prefix: str = "") -> None:
+    """group_prefix names the consumer groups apart (a test's own copy of the service)."""
+    dead_letter = dead_letter_sink(broker)
+    # R-MKT-3: contact snapshots join and leave active lists.
+    subscribe(broker, topics.RECORDS.name, IdempotentConsumer(
+        name=f"{group_prefix}records-list-membership", service=SERVICE, pool=pool,
+        handle=list_membership_events, dead_letter=dead_letter))
+    # R-ROLL-1/2: engagement record events and engagement associations -> roll-ups.
+    # R-LIFE-4..6: deal record events and deal associations -> lifecycle stages.
+    # One group per topic (…-records, …-associations); the lag is
+    # crm_consumer_event_lag_seconds{consumer=...} and crm_kafka_consumer_group_lag.
+    for name, handle in (("records-rollups", rollup_events),
+                         ("records-deal-automation", deal_automation_events)):
+        for topic, suffix in ((topics.RECORDS.name, "records"),
+                              (topics.ASSOCIATIONS.name, "associations")):
+            subscribe(broker, topic, IdempotentConsumer(
+                name=f"{group_prefix}{name}-{suffix}", service=SERVICE, pool=pool,
+                handle=handle, dead_letter=dead_letter))

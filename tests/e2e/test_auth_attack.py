@@ -135,7 +135,8 @@ def example(document: dict, schema: dict, victim: Victim, name: str = "", depth:
         return None
     for alternatives in ("anyOf", "oneOf", "allOf"):
         if alternatives in schema:
-            choices = [s for s in schema[alternatives] if resolve(document, s).get("type") != "null"]
+            choices = [s for s in schema[alternatives]
+                       if resolve(document, s).get("type") != "null"]
             return example(document, choices[0], victim, name, depth + 1) if choices else None
     if "enum" in schema:
         return schema["enum"][0]

@@ -16,6 +16,7 @@ from crm_platform.runner import run_service
 from crm_records import bootstrap
 from crm_records import subscriptions
 from crm_records.api import errors, identity, objects, owners, pipelines, properties
+from crm_records.api import record_ops
 from crm_records.api import associations, timeline
 from crm_records.api import forms, lists, tracking
 from crm_records.settings import Settings
@@ -53,6 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(pipelines.router)
     app.include_router(identity.router)
     app.include_router(owners.router)
+    record_ops.install(app, settings.restore_window_days)
     app.include_router(forms.router)
     app.include_router(tracking.router)
     app.include_router(lists.router)

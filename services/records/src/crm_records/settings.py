@@ -8,3 +8,5 @@ class Settings(PlatformSettings):
 
     database_url: str = "postgresql://postgres@127.0.0.1:15432/crm_records"
     port: int = 8001
+    # R-REC-11: how long an archived record may still be restored.
+    restore_window_days: int = 90

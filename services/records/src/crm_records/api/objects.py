@@ -94,6 +94,7 @@ async def read(objectType: str, objectId: str, caller: Caller, app: App, respons
     if record_id not in found:
         raise presenter.object_not_found(objectId)
     record = found[record_id]
+    record_id = record.record_id  # a merged-away id answers the primary (R-REC-10)
     history_names = presenter.split_names(propertiesWithHistory)
     history = (await app.history(caller.account_id, object_type, [record_id], history_names)
                if history_names else {})

@@ -275,6 +275,12 @@ class RecordsHandler:
         """The records by id that the viewer may see (R-AUTH-3); the rest are absent."""
         async with self.unit_of_work() as store:
             found = await store.get_many(account_id, object_type, record_ids)
+            # R-REC-10: a merged-away id answers with the record it was merged into.
+            forwarded = {i: r.merged_into for i, r in found.items() if r.merged_into}
+            if forwarded:
+                primaries = await store.get_many(account_id, object_type,
+                                                 sorted(set(forwarded.values())))
+                found.update({i: primaries[p] for i, p in forwarded.items() if p in primaries})
         return {i: r for i, r in visible(viewer, found).items() if r.archived == archived}
 
     async def page(self, account_id: int, object_type: str, *, after: int, limit: int,

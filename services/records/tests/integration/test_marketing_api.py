@@ -153,7 +153,7 @@ async def test_page_views_count_once_the_cookie_is_linked(records):
         answer = await records.client.post(f"/tracking/v1/{portal}/pageviews",
                                            json={"hutk": hutk, "url": page})
         assert answer.status_code == 202, answer.text
-    made = await records.client.post(f"/crm/v3/objects/contacts", headers=headers,
+    made = await records.client.post("/crm/v3/objects/contacts", headers=headers,
                                      json={"properties": {"email": "seen@x.com"}})
     contact_id = made.json()["id"]
     before = await records.client.get(f"/tracking/v1/{portal}/contacts/{contact_id}",

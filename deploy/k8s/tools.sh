@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs the tools the offline manifest checks need (tests/deploy), once:
-#   .local/cache/bin/kustomize        built from the Go module proxy
-#   .local/cache/k8s-venv/            a venv with kubernetes-validate (PyPI)
-# Everything lives under the git-ignored .local/cache, so a second run is a
-# no-op and works without the network. Prints nothing but errors unless asked
+#   $CACHE/bin/kustomize        built from the Go module proxy
+#   $CACHE/k8s-venv/            a venv with kubernetes-validate (PyPI)
+# Everything lives in a machine-level cache (below), so a second run, from any
+# checkout, is a no-op and works without the network. Prints nothing but errors unless asked
 # (TOOLS_VERBOSE=1).
 #
 # Measured on a 2-core machine: kustomize cold ~30 s (module download and
@@ -16,7 +16,9 @@ KUSTOMIZE_VERSION="v5.8.1"
 KUBERNETES_VALIDATE_VERSION="1.37.0"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-CACHE="$ROOT/.local/cache"
+# Tools are pinned by version and shared by every checkout on the machine
+# (a fresh clone, CI) from a machine-level cache; CRM_TOOLS_CACHE moves it.
+CACHE="${CRM_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/crm-platform-tools}"
 BIN="$CACHE/bin"
 VENV="$CACHE/k8s-venv"
 

@@ -6,7 +6,7 @@ from rendered objects to a list of problems (empty = fine); each has a test
 that feeds it a deliberately broken object, so a policy that stopped finding
 anything would fail here too.
 
-Tools come from deploy/k8s/tools.sh (cached under .local/cache; the first
+Tools come from deploy/k8s/tools.sh (kept in a machine-level cache; the first
 run builds kustomize from the Go module proxy, ~30 s).
 """
 
@@ -20,10 +20,12 @@ import pytest
 import yaml
 from crm_contracts.topics import ALL_TOPICS, TopicSpec
 
+from tests.deploy.tools_cache import TOOLS_CACHE
+
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
-KUSTOMIZE = ROOT / ".local" / "cache" / "bin" / "kustomize"
-VALIDATOR_PYTHON = ROOT / ".local" / "cache" / "k8s-venv" / "bin" / "python"
+KUSTOMIZE = TOOLS_CACHE / "bin" / "kustomize"
+VALIDATOR_PYTHON = TOOLS_CACHE / "k8s-venv" / "bin" / "python"
 KUBERNETES_VERSION = "1.31"
 OVERLAYS = ["dev", "prod"]
 # Secrets an overlay refers to but does not render: the operator creates them.

@@ -2,7 +2,7 @@
 docs/runbooks) and of their Kubernetes component.
 
 promtool (built once by `deploy/k8s/tools.sh promtool` from the Go module
-proxy into .local/cache/bin: ~5 min and 3.3 GB the first time on a 2-core
+proxy into the machine-level tools cache: ~5 min and 3.3 GB the first time on a 2-core
 machine, instant later) checks the rules and runs their unit tests in
 deploy/monitoring/alerts_test.yaml. The rest is plain Python.
 """
@@ -17,11 +17,13 @@ import pytest
 import yaml
 from crm_platform import metrics
 
+from tests.deploy.tools_cache import TOOLS_CACHE
+
 ROOT = Path(__file__).resolve().parents[2]
 MONITORING = ROOT / "deploy" / "monitoring"
 RUNBOOKS = ROOT / "docs" / "runbooks"
 COMPONENT = ROOT / "deploy" / "k8s" / "components" / "monitoring"
-PROMTOOL = ROOT / ".local" / "cache" / "bin" / "promtool-v0.316.0"
+PROMTOOL = TOOLS_CACHE / "bin" / "promtool-v0.316.0"
 METRIC_NAME = re.compile(r"\b(crm_[a-z_]+)")
 RUNBOOK_SECTIONS = ("**Means.**", "**Confirm.**", "**Fix.**")
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
 from crm_platform.identity.directory import IdentityDirectory
+
+from crm_search.adapters.property_store import load_property_types
+
+# Entries kept before the whole cache is dropped (a bound, not an eviction policy).
+MAX_CACHED_TYPE_MAPS = 10_000
 
 
 @dataclass
@@ -17,8 +23,21 @@ class Container:
     limiter: Any
     token_secret: str
     consistency_wait_seconds: float
+    # A property defined a moment ago compares as a string for at most this long.
+    property_types_cache_seconds: float = 2.0
+    _property_types: dict[tuple[int, str], tuple[float, Mapping[str, str]]] = field(
+        default_factory=dict, repr=False)
 
-    def property_types(self, account_id: int, object_type: str) -> Mapping[str, str]:
-        """Property types for typed comparison. Until property definition events
-        are consumed, every property compares as a string."""
-        return {}
+    async def property_types(self, account_id: int, object_type: str) -> Mapping[str, str]:
+        """Declared property types of one object type, from the property events."""
+        key = (account_id, object_type)
+        now = time.monotonic()
+        cached = self._property_types.get(key)
+        if cached and cached[0] > now:
+            return cached[1]
+        async with self.pool.acquire() as conn:
+            types = await load_property_types(conn, account_id, object_type)
+        if len(self._property_types) >= MAX_CACHED_TYPE_MAPS:
+            self._property_types.clear()
+        self._property_types[key] = (now + self.property_types_cache_seconds, types)
+        return types

@@ -34,7 +34,8 @@ def create_app(settings: Settings) -> FastAPI:
             pool=runtime.pool, directory=PgIdentityDirectory(runtime.pool),
             limiter=RateLimiter(runtime.redis, settings.rate_limit_per_10s),
             token_secret=settings.token_secret.get_secret_value(),
-            consistency_wait_seconds=settings.consistency_wait_seconds)
+            consistency_wait_seconds=settings.consistency_wait_seconds,
+            property_types_cache_seconds=settings.property_types_cache_seconds)
         if settings.run_consumers:
             subscriptions.register(runtime.broker, runtime.pool, settings.consumer_group_prefix)
         await runtime.start_broker()

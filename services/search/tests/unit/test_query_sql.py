@@ -169,3 +169,26 @@ def test_bad_values_are_refused_before_any_sql():
                 ]
             }
         )
+
+
+def test_hs_object_id_filters_and_sorts_use_the_record_id_column():
+    # R-SRCH-1: keyset paging by record id is a range scan of the primary key
+    compiled = compile_body({
+        "filterGroups": [{"filters": [
+            {"propertyName": "hs_object_id", "operator": "GT", "value": "1200"},
+            {"propertyName": "hs_object_id", "operator": "IN", "values": ["1", "2"]}]}],
+        "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}]})
+    assert "d.record_id > $" in compiled.sql
+    assert "d.record_id = ANY($" in compiled.sql
+    assert compiled.sql.count("d.record_id ASC") == 1
+    assert "hs_object_id" not in compiled.params
+    assert 1200 in compiled.params and [1, 2] in compiled.params
+
+
+def test_hs_object_id_with_a_fraction_compares_the_stored_number():
+    # R-SRCH-1: only whole numbers map onto record_id; 2.5 keeps numeric semantics
+    compiled = compile_body(
+        {"filterGroups": [{"filters": [
+            {"propertyName": "hs_object_id", "operator": "LT", "value": "2.5"}]}]})
+    assert "d.record_id <" not in compiled.sql
+    assert "hs_object_id" in compiled.params

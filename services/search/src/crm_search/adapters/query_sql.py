@@ -20,6 +20,9 @@ Choices, for the record:
   without sorts, oldest record first (created_at). Ties break on record_id
   ascending, so paging by offset is stable.
 - total: `count_sql` counts at most 10,000 matches, the most a search pages to.
+- hs_object_id is the record id: its filters (integral operands) and sorts use
+  the `record_id` column of the primary key, never the jsonb value, so a
+  keyset page (hs_object_id GT last, sorted by it) is an index range scan.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ from crm_search.domain.typing import (
     type_query,
 )
 
+RECORD_ID_PROPERTY = "hs_object_id"
+BIGINT_MAX = 2**63 - 1
 SELECT_COLUMNS = "d.record_id, d.version, d.owner_id, d.properties, d.created_at, d.updated_at"
 
 
@@ -146,6 +151,8 @@ def _positive_sql(typed: TypedFilter, params: _Params) -> str:
     operator = typed.positive_operator
     if typed.kind is None:
         return _association_sql(typed, operator, params)
+    if _on_record_id(typed):
+        return _record_id_sql(typed, operator, params)
     text = params.stored_text(typed.filter.property_name)
     if operator is Operator.HAS_PROPERTY:
         return f"{text} IS NOT NULL"
@@ -198,6 +205,27 @@ _SQL_TYPES = {
 }
 
 
+def _on_record_id(typed: TypedFilter) -> bool:
+    """hs_object_id compared with whole numbers: the same as comparing record_id."""
+    return (typed.filter.property_name == RECORD_ID_PROPERTY
+            and typed.kind is PropertyType.NUMBER
+            and typed.positive_operator is not Operator.CONTAINS_TOKEN
+            and all(o == o.to_integral_value() and abs(o) <= BIGINT_MAX
+                    for o in typed.operands))
+
+
+def _record_id_sql(typed: TypedFilter, operator: Operator, params: _Params) -> str:
+    if operator is Operator.HAS_PROPERTY:
+        return "TRUE"
+    ids = [int(o) for o in typed.operands]
+    if operator is Operator.IN:
+        return f"d.record_id = ANY({params.add(ids, 'bigint[]')})"
+    if operator is Operator.BETWEEN:
+        low, high = params.add(ids[0], "bigint"), params.add(ids[1], "bigint")
+        return f"d.record_id BETWEEN {low} AND {high}"
+    return f"d.record_id {_COMPARISONS[operator]} {params.add(ids[0], 'bigint')}"
+
+
 def _typed_value(kind: PropertyType, text: str) -> str:
     """SQL for the stored text in its comparison form; NULL when it has none."""
     if kind is PropertyType.NUMBER:
@@ -248,14 +276,18 @@ def _association_sql(typed: TypedFilter, operator: Operator, params: _Params) ->
 def _order_by(sorts: tuple[TypedSort, ...], params: _Params) -> str:
     terms = []
     for sort in sorts:
+        direction = "DESC" if sort.direction is SortDirection.DESCENDING else "ASC"
+        if sort.property_name == RECORD_ID_PROPERTY and sort.kind is PropertyType.NUMBER:
+            terms.append(f"d.record_id {direction}")
+            break  # record ids are unique: any later term never decides
         value = _typed_value(sort.kind, params.stored_text(sort.property_name))
         if sort.kind in (PropertyType.STRING, PropertyType.ENUMERATION):
             value = f'{value} COLLATE "C"'
-        direction = "DESC" if sort.direction is SortDirection.DESCENDING else "ASC"
         terms.append(f"{value} {direction} NULLS LAST")
     if not terms:
         terms.append("d.created_at ASC")
-    terms.append("d.record_id ASC")
+    if not terms[-1].startswith("d.record_id"):
+        terms.append("d.record_id ASC")
     return ", ".join(terms)
 
 

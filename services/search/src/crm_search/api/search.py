@@ -59,11 +59,11 @@ async def search(objectType: str, request: Request, response: Response,
                  ) -> SearchResponse:
     container = request.app.state.container
     object_type = canonical_type(objectType)
+    property_types = await container.property_types(caller.account_id, object_type)
     try:
         query = parse_search_request(body)
         visibility = visibility_sql(caller, object_type, owner_column="d.owner_id")
-        compiled = compile_search(caller.account_id, object_type, query,
-                                  container.property_types(caller.account_id, object_type),
+        compiled = compile_search(caller.account_id, object_type, query, property_types,
                                   visibility)
     except SearchRequestInvalid as invalid:
         raise ApiError(400, str(invalid), invalid.hosted_errors()) from None

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 from crm_notifications import bootstrap, subscriptions
 from crm_notifications.api import notifications
+from crm_notifications.domain.messages import Links
 from crm_notifications.settings import Settings
 
 SERVICE = "notifications"
@@ -35,7 +36,8 @@ def create_app(settings: Settings) -> FastAPI:
                                     dead_letter_sink(runtime.broker))
         app.state.container = container
         if settings.run_consumers:
-            subscriptions.register(runtime.broker, runtime.pool, settings.consumer_group_prefix)
+            subscriptions.register(runtime.broker, runtime.pool, Links(settings.public_base_url),
+                                   settings.consumer_group_prefix)
             container.mailer.start()
         await runtime.start_broker()
         yield

@@ -1,12 +1,14 @@
 """Every topic the notifications service consumes, in one place.
 
-| topic            | group                         | event types used                         |
-|------------------|-------------------------------|------------------------------------------|
-| crm.exports.v1   | {prefix}notifications-exports | export finished, export failed           |
-| crm.identity.v1  | {prefix}notifications-identity| user upserted (email), token revoked     |
+| topic               | group                              | event types used                   |
+|---------------------|------------------------------------|------------------------------------|
+| crm.exports.v1      | {prefix}notifications-exports      | export finished, export failed     |
+| crm.healthscores.v1 | {prefix}notifications-healthscores | health alert raised                |
+| crm.lists.v1        | {prefix}notifications-lists        | list email requested               |
+| crm.identity.v1     | {prefix}notifications-identity     | user upserted (email), token revoked|
 
-A new source (health alerts, list emails) is its topic added to
-SOURCE_TOPICS and its renderer to domain.messages.NOTICES_BY_EVENT_TYPE.
+A new source is its topic added to SOURCE_TOPICS and its renderer to
+domain.messages.NOTICES_BY_EVENT_TYPE.
 """
 
 from __future__ import annotations
@@ -19,17 +21,19 @@ from crm_platform.consumer import IdempotentConsumer
 from crm_platform.identity.consumer import subscribe_identity
 from faststream.kafka import KafkaBroker
 
+from crm_notifications.domain.messages import Links
 from crm_notifications.handlers.notices import notices_from
 
 SERVICE = "notifications"
-SOURCE_TOPICS: tuple[TopicSpec, ...] = (topics.EXPORTS,)
+SOURCE_TOPICS: tuple[TopicSpec, ...] = (topics.EXPORTS, topics.HEALTHSCORES, topics.LISTS)
 
 
-def register(broker: KafkaBroker, pool: asyncpg.Pool, group_prefix: str = "") -> None:
+def register(broker: KafkaBroker, pool: asyncpg.Pool, links: Links,
+             group_prefix: str = "") -> None:
     dead_letter = dead_letter_sink(broker)
     for topic in SOURCE_TOPICS:
         area = topic.name.split(".")[1]
         subscribe(broker, topic.name, IdempotentConsumer(
             name=f"{group_prefix}{SERVICE}-{area}", service=SERVICE, pool=pool,
-            handle=notices_from(topic.name), dead_letter=dead_letter))
+            handle=notices_from(topic.name, links), dead_letter=dead_letter))
     subscribe_identity(broker, pool, SERVICE, dead_letter, group_prefix=group_prefix)

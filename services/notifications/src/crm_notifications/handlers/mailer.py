@@ -1,9 +1,11 @@
 """Sends the emails the consumer recorded, with retries and back-off (R-NOTE-1).
 
-Each sent_mail row (one per source event and user) goes:
+Each sent_mail row (one per `mail_key`: a notice per source event and user,
+a list email per account and recipient idempotency key) goes:
   pending --claim--> sending --SMTP accepted--> sent (+ NotificationDelivered event)
                         \\--SMTP failed--> pending again after a delay, or, after
                             the last delay, failed and parked on <source topic>.dlq
+                            (+ NotificationFailed event)
 The claim (status 'sending', attempts + 1, a 60 s lease) is committed BEFORE
 the SMTP call, and 'sent' is committed AFTER it. So two replicas never send
 one row, and a redelivered event sends nothing (its row exists already). The
@@ -13,8 +15,9 @@ with the same Message-ID, so a client or relay can drop it. SMTP cannot be
 asked whether a message arrived, so the choice is that rare repeat or a rare
 loss; we chose delivery.
 
-The address is read at send time from the identity copy (AccessProfile.email),
-so a user's identity event arriving after the export's is waited for (retried).
+A notice's address is read at send time from the identity copy
+(AccessProfile.email), so a user's identity event arriving after the source
+event is waited for (retried). A list email's address is the one in its event.
 """
 
 from __future__ import annotations
@@ -81,7 +84,7 @@ class Mailer:
             rows = await conn.fetch(
                 "UPDATE sent_mail SET status = 'sending', attempts = attempts + 1,"
                 " next_attempt_at = now() + $1::interval"
-                " WHERE (event_id, user_id) IN (SELECT event_id, user_id FROM sent_mail"
+                " WHERE mail_key IN (SELECT mail_key FROM sent_mail"
                 "   WHERE status IN ('pending', 'sending') AND next_attempt_at <= now()"
                 "   ORDER BY next_attempt_at LIMIT 20 FOR UPDATE SKIP LOCKED)"
                 " RETURNING *", LEASE)
@@ -91,10 +94,12 @@ class Mailer:
 
     async def _deliver(self, row: Any) -> None:
         try:
-            recipient = await self._address(row["account_id"], row["user_id"])
-            message = compose_email(sender=self.sender, recipient=recipient,
-                                    subject=row["subject"], body=row["body"],
-                                    event_id=row["event_id"], sent_at=self.clock())
+            recipient = row["recipient"] or await self._address(row["account_id"],
+                                                                row["user_id"])
+            message = compose_email(sender=row["sender"] or self.sender, recipient=recipient,
+                                    subject=row["subject"], text=row["body"], html=row["html"],
+                                    mail_key=row["mail_key"], event_id=row["event_id"],
+                                    sent_at=self.clock())
             await asyncio.to_thread(self.smtp.send, message)
         except (NoAddress, smtplib.SMTPException, OSError) as error:
             await self._failed(row, f"{type(error).__name__}: {error}")
@@ -111,43 +116,56 @@ class Mailer:
 
     async def _sent(self, row: Any, recipient: str) -> None:
         now = self.clock()
-        event = CloudEvent.of(v1.NotificationDelivered(
-            account_id=row["account_id"], user_id=row["user_id"],
-            source_event_id=row["event_id"], source_event_type=row["source_type"],
-            channel="email", recipient=recipient, delivered_at=now),
-            source=SOURCE, account_id=row["account_id"], subject=f"users/{row['user_id']}")
+        outcome = v1.NotificationDelivered(recipient=recipient, delivered_at=now,
+                                           **_outcome_fields(row))
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(
-                "UPDATE sent_mail SET status = 'sent', sent_at = $3, recipient = $4,"
-                " last_error = NULL WHERE event_id = $1 AND user_id = $2",
-                row["event_id"], row["user_id"], now, recipient)
-            await enqueue(conn, [OutgoingEvent(
-                topics.NOTIFICATIONS.name,
-                f"{row['account_id']}:notifications:{row['user_id']}", event)],
-                channel=OUTBOX_CHANNEL)
+                "UPDATE sent_mail SET status = 'sent', sent_at = $2, recipient = $3,"
+                " last_error = NULL WHERE mail_key = $1", row["mail_key"], now, recipient)
+            await enqueue(conn, [_outgoing(outcome)], channel=OUTBOX_CHANNEL)
 
     async def _failed(self, row: Any, error: str) -> None:
         delay = retry_delay(row["attempts"], self.retry_delays)
-        log.warning("email for event %s to user %s failed (attempt %d): %s",
-                    row["event_id"], row["user_id"], row["attempts"], error)
+        log.warning("email %s of event %s failed (attempt %d): %s",
+                    row["mail_key"], row["event_id"], row["attempts"], error)
         if delay is not None:
             await self.pool.execute(
-                "UPDATE sent_mail SET status = 'pending', last_error = $3,"
-                " next_attempt_at = now() + $4::interval WHERE event_id = $1 AND user_id = $2",
-                row["event_id"], row["user_id"], error, timedelta(seconds=delay))
+                "UPDATE sent_mail SET status = 'pending', last_error = $2,"
+                " next_attempt_at = now() + $3::interval WHERE mail_key = $1",
+                row["mail_key"], error, timedelta(seconds=delay))
             return
         # Parked first: if the broker is away this raises and the row is tried again.
         await self.dead_letter(
             f"{row['source_topic']}.dlq", f"{row['account_id']}:notifications:{row['user_id']}"
             .encode(), json.dumps({
-                "event_id": row["event_id"], "account_id": row["account_id"],
-                "user_id": row["user_id"], "source_type": row["source_type"],
-                "subject": row["subject"], "attempts": row["attempts"]}).encode(),
+                "mail_key": row["mail_key"], "event_id": row["event_id"],
+                "account_id": row["account_id"], "user_id": row["user_id"],
+                "source_type": row["source_type"], "subject": row["subject"],
+                "attempts": row["attempts"]}).encode(),
             {"dlq_consumer": "notifications-mailer", "dlq_error": error[:1000],
              "dlq_original_topic": row["source_topic"], "dlq_source_event_id": row["event_id"],
              "content-type": "application/json"})
-        await self.pool.execute(
-            "UPDATE sent_mail SET status = 'failed', last_error = $3"
-            " WHERE event_id = $1 AND user_id = $2", row["event_id"], row["user_id"], error)
-        log.error("email for event %s to user %s parked on %s.dlq after %d attempts: %s",
-                  row["event_id"], row["user_id"], row["source_topic"], row["attempts"], error)
+        outcome = v1.NotificationFailed(recipient=row["recipient"], error=error[:1000],
+                                        attempts=row["attempts"], failed_at=self.clock(),
+                                        **_outcome_fields(row))
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("UPDATE sent_mail SET status = 'failed', last_error = $2"
+                               " WHERE mail_key = $1", row["mail_key"], error)
+            await enqueue(conn, [_outgoing(outcome)], channel=OUTBOX_CHANNEL)
+        log.error("email %s of event %s parked on %s.dlq after %d attempts: %s",
+                  row["mail_key"], row["event_id"], row["source_topic"], row["attempts"], error)
+
+
+def _outcome_fields(row: Any) -> dict[str, Any]:
+    """The fields every delivery event of this row shares; a list email adds its
+    list, send, contact, engagement and key (stored as `delivery`)."""
+    return {"account_id": row["account_id"], "user_id": row["user_id"] or 0,
+            "source_event_id": row["event_id"], "source_event_type": row["source_type"],
+            "channel": "email", **row["delivery"]}
+
+
+def _outgoing(outcome: v1.NotificationOutcome) -> OutgoingEvent:
+    event = CloudEvent.of(outcome, source=SOURCE, account_id=outcome.account_id,
+                          subject=f"users/{outcome.user_id}")
+    return OutgoingEvent(topics.NOTIFICATIONS.name,
+                         f"{outcome.account_id}:notifications:{outcome.user_id}", event)

@@ -5,7 +5,6 @@ object type (R-AUTH-3), the same predicate the search service applies."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -57,7 +56,7 @@ async def scheduled_items(conn: asyncpg.Connection, caller: Principal, user_id: 
             ORDER BY properties->>'{when}' LIMIT {int(limit)}""",
             caller.account_id, object_type, user_id, stamp(start), stamp(end), *params)
         for row in rows:
-            properties = json.loads(row["properties"])
+            properties = row["properties"]
             items.append({"objectType": object_type, "id": str(row["record_id"]),
                           "title": properties.get(title) or "", "at": properties[when],
                           "status": properties.get(STATUS) if object_type == "tasks" else None})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -22,7 +21,7 @@ async def load_settings(conn: asyncpg.Connection, account_id: int
                               "WHERE account_id = $1", account_id)
     if row is None:
         return WorkspaceSettings(), 0
-    return WorkspaceSettings.from_json(json.loads(row["settings"])), row["version"]
+    return WorkspaceSettings.from_json(row["settings"]), row["version"]
 
 
 async def save_settings(conn: asyncpg.Connection, account_id: int, settings: WorkspaceSettings,
@@ -32,7 +31,7 @@ async def save_settings(conn: asyncpg.Connection, account_id: int, settings: Wor
         VALUES ($1, 1, $2::jsonb, $3)
         ON CONFLICT (account_id) DO UPDATE SET version = workspace_settings.version + 1,
             settings = excluded.settings, updated_by = excluded.updated_by, updated_at = now()
-        RETURNING version""", account_id, json.dumps(settings.to_json()), user_id)
+        RETURNING version""", account_id, settings.to_json(), user_id)
 
 
 # ---- views ------------------------------------------------------------------
@@ -46,8 +45,8 @@ def _view(row: asyncpg.Record) -> View:
                 name=row["name"], sharing=row["sharing"], owner_user_id=row["owner_user_id"],
                 standard=row["standard"], description=row["description"],
                 default_position=row["default_position"],
-                filter_groups=tuple(json.loads(row["filter_groups"])),
-                columns=tuple(json.loads(row["columns"])), sorts=tuple(json.loads(row["sorts"])),
+                filter_groups=tuple(row["filter_groups"]),
+                columns=tuple(row["columns"]), sorts=tuple(row["sorts"]),
                 version=row["version"])
 
 
@@ -89,8 +88,8 @@ async def insert_view(conn: asyncpg.Connection, account_id: int, view: View) -> 
             sorts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb,
             $13::jsonb)""", uuid.UUID(view_id), account_id, view.tab, view.object_type,
         view.name, view.sharing, view.owner_user_id, view.standard, view.description,
-        view.default_position, json.dumps([dict(g) for g in view.filter_groups]),
-        json.dumps(list(view.columns)), json.dumps([dict(s) for s in view.sorts]))
+        view.default_position, [dict(g) for g in view.filter_groups],
+        list(view.columns), [dict(s) for s in view.sorts])
     return await get_view(conn, account_id, view_id)  # type: ignore[return-value]
 
 
@@ -101,8 +100,8 @@ async def update_view(conn: asyncpg.Connection, account_id: int, view: View) -> 
             sorts = $9::jsonb, version = version + 1, updated_at = now()
         WHERE account_id = $1 AND id = $2""", account_id, uuid.UUID(view.id), view.name,
         view.sharing, view.description, view.default_position,
-        json.dumps([dict(g) for g in view.filter_groups]), json.dumps(list(view.columns)),
-        json.dumps([dict(s) for s in view.sorts]))
+        [dict(g) for g in view.filter_groups], list(view.columns),
+        [dict(s) for s in view.sorts])
     return await get_view(conn, account_id, view.id)  # type: ignore[return-value]
 
 
@@ -150,7 +149,7 @@ async def insert_job(conn: asyncpg.Connection, account_id: int, user_id: int, ki
     job_id = uuid.uuid4()
     await conn.execute("""INSERT INTO workspace_jobs (id, account_id, user_id, kind, request,
         status, report) VALUES ($1, $2, $3, $4, $5::jsonb, 'running', $6::jsonb)""",
-        job_id, account_id, user_id, kind, json.dumps(dict(request)), json.dumps(dict(report)))
+        job_id, account_id, user_id, kind, dict(request), dict(report))
     return str(job_id)
 
 
@@ -158,7 +157,7 @@ async def save_job_report(pool: asyncpg.Pool, job_id: str, status: str,
                           report: Mapping[str, Any], finished: bool) -> None:
     await pool.execute("""UPDATE workspace_jobs SET status = $2, report = $3::jsonb,
         finished_at = CASE WHEN $4 THEN now() ELSE NULL END WHERE id = $1""",
-        uuid.UUID(job_id), status, json.dumps(dict(report)), finished)
+        uuid.UUID(job_id), status, dict(report), finished)
 
 
 async def get_job(conn: asyncpg.Connection, account_id: int, job_id: str

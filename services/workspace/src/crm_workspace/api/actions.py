@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -167,7 +166,7 @@ async def bulk(body: BulkIn, request: Request, caller: Caller, app: App) -> JobO
 def _job_out(row: Any) -> JobOut:
     return JobOut(id=str(row["id"]), kind=row["kind"], status=row["status"],
                   createdAt=row["created_at"], finishedAt=row["finished_at"],
-                  report=json.loads(row["report"]))
+                  report=row["report"])
 
 
 @router.get("/jobs/{jobId}", response_model=JobOut)

@@ -4,7 +4,6 @@ super admin or settings manager, for another user."""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -66,7 +65,7 @@ async def summary(caller: Annotated[Principal, Depends(area(Area.SUMMARY))],
         userId=user_id, timeZone=timeZone,
         alerts={"count": len(alerts), "items": [
             {"id": a["id"], "objectType": a["object_type"], "recordId": str(a["record_id"]),
-             **json.loads(a["detail"]), "firedAt": a["fired_at"].isoformat(),
+             **a["detail"], "firedAt": a["fired_at"].isoformat(),
              "expiresAt": alert_expires_at(a["fired_at"]).isoformat()}
             for a in alerts[:alertLimit]]},
         tasks={name: {"count": counts[name], "link": task_list_link(name, timeZone, user_id)}

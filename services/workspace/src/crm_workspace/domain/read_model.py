@@ -29,8 +29,8 @@ class Snapshot:
     owner_id: int | None
     properties: Mapping[str, Any]
     archived: bool
-    created_at: str
-    updated_at: str
+    created_at: datetime
+    updated_at: datetime
 
 
 @dataclass(frozen=True)
@@ -54,8 +54,13 @@ def snapshot(event_type: str, data: Mapping[str, Any]) -> Snapshot | None:
     properties = data.get("properties") or {}
     return Snapshot(int(data["account_id"]), data["object_type"], int(data["record_id"]),
                     int(data["version"]), as_user_id(properties.get("hubspot_owner_id")),
-                    properties, bool(data.get("archived")), data["created_at"],
-                    data["updated_at"])
+                    properties, bool(data.get("archived")), _time(data["created_at"]),
+                    _time(data["updated_at"]))
+
+
+def _time(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(
+        str(value).replace("Z", "+00:00"))
 
 
 def newest(snapshots: Iterable[Snapshot]) -> list[Snapshot]:

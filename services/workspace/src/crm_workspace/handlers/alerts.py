@@ -3,8 +3,6 @@ the Summary shows those fired in the last 14 days (repeats change nothing)."""
 
 from __future__ import annotations
 
-import json
-
 import asyncpg
 from crm_contracts.envelope import CloudEvent
 from crm_contracts.healthscores.v1 import HealthAlertRaised
@@ -21,7 +19,7 @@ async def apply_health_events(conn: asyncpg.Connection, events: list[CloudEvent]
         detail = {"profileId": alert.profile_id, "profileName": alert.profile_name,
                   "oldBand": alert.old_band, "newBand": alert.new_band, "score": alert.score}
         rows.append((alert.alert_id, alert.account_id, alert.user_id,
-                     alert.customer_object_type, alert.customer_id, json.dumps(detail),
+                     alert.customer_object_type, alert.customer_id, detail,
                      alert.fired_at))
     if rows:
         await conn.executemany("""

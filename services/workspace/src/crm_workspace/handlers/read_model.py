@@ -3,8 +3,6 @@ user assignments) in step with crm.records.v1 (R-BUS-3: idempotent, any order)."
 
 from __future__ import annotations
 
-import json
-
 import asyncpg
 from crm_contracts.envelope import CloudEvent
 
@@ -17,14 +15,14 @@ async def apply_record_events(conn: asyncpg.Connection, events: list[CloudEvent]
         await conn.executemany("""
             INSERT INTO workspace_records (account_id, object_type, record_id, version,
                 owner_id, properties, archived, created_at, updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::timestamptz, $9::timestamptz)
+            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9)
             ON CONFLICT (account_id, object_type, record_id) DO UPDATE SET
                 version = excluded.version, owner_id = excluded.owner_id,
                 properties = excluded.properties, archived = excluded.archived,
                 updated_at = excluded.updated_at
             WHERE workspace_records.version < excluded.version""",
             [(r.account_id, r.object_type, r.record_id, r.version, r.owner_id,
-              json.dumps(dict(r.properties)), r.archived, r.created_at, r.updated_at)
+              dict(r.properties), r.archived, r.created_at, r.updated_at)
              for r in rows])
     assigned = [a for e in events for a in assignments(e.type, e.data, e.time)]
     if assigned:

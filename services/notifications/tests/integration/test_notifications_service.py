@@ -1,6 +1,7 @@
 """The notifications service against the real Kafka, PostgreSQL, Redis and the
 local SMTP sink (`make up`/`make test` start it on 127.0.0.1:1025 and keep
-each message as a .eml file under .local/run/smtp/messages)."""
+each message as a .eml file under .local/run/smtp/messages): export notices,
+emails to lists and health alerts."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from crm_contracts import topics
 from crm_contracts.envelope import CloudEvent
 from crm_contracts.exports import v1 as exports_v1
+from crm_contracts.healthscores import v1 as healthscores_v1
+from crm_contracts.lists import v1 as lists_v1
 from crm_notifications.main import create_app
 from crm_notifications.settings import Settings
 from crm_platform.identity.pg_directory import apply_user_event
@@ -62,13 +65,14 @@ def finished_event(user_id: int) -> CloudEvent:
     return CloudEvent.of(data, source="/crm/exports", subject="exports/1", account_id=ACCOUNT)
 
 
-async def publish(settings: Settings, *events: CloudEvent) -> None:
+async def publish(settings: Settings, *events: CloudEvent, topic: str = topics.EXPORTS.name,
+                  key: str | None = None) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
     await producer.start()
     try:
         for event in events:
-            await producer.send_and_wait(topics.EXPORTS.name, value=event.value(),
-                                         key=exports_v1.export_key(ACCOUNT).encode(),
+            await producer.send_and_wait(topic, value=event.value(),
+                                         key=(key or exports_v1.export_key(ACCOUNT)).encode(),
                                          headers=event.headers())
     finally:
         await producer.stop()
@@ -168,3 +172,130 @@ async def test_an_email_that_keeps_failing_is_parked_with_its_error(service):
     # The in-app notification is there regardless.
     assert await pool.fetchval("SELECT count(*) FROM notifications WHERE source_event_id = $1",
                                event.id) == 1
+
+
+def list_email_event(send_id: str, subject: str, recipients: list[tuple[int, str]], *,
+                     part: int = 1, parts: int = 1) -> CloudEvent:
+    data = lists_v1.ListEmailRequested(
+        account_id=ACCOUNT, user_id=7, list_id=31, send_id=send_id, subject=subject,
+        html=f"<p>Hello from <b>{subject}</b></p>", text=None, from_address="news@crm.local",
+        recipients=[lists_v1.ListEmailRecipient(
+            contact_id=contact_id, address=address, engagement_id=5000 + contact_id,
+            idempotency_key=f"list-email:{send_id}:{contact_id}")
+            for contact_id, address in recipients],
+        part=part, parts=parts, requested_at=datetime.now(UTC))
+    return CloudEvent.of(data, source="/crm/records", account_id=ACCOUNT,
+                         subject=f"lists/31/sends/{send_id}")
+
+
+async def notification_events(consumer: AIOKafkaConsumer, wanted: int,
+                              source_event_ids: set[str]) -> list[dict]:
+    """The delivery events on crm.notifications.v1 for these source events."""
+    found: list[dict] = []
+
+    async def enough() -> bool:
+        batch = await consumer.getmany(timeout_ms=500)
+        for records in batch.values():
+            for record in records:
+                value = json.loads(record.value)
+                data = value.get("data", value)
+                if data.get("source_event_id") in source_event_ids:
+                    found.append(data)
+        return len(found) >= wanted
+
+    await eventually(enough, timeout=30, what=f"{wanted} delivery events")
+    return found
+
+
+async def notifications_topic_consumer(settings: Settings) -> AIOKafkaConsumer:
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers,
+                                enable_auto_commit=False)
+    await consumer.start()
+    partitions = [TopicPartition(topics.NOTIFICATIONS.name, p)
+                  for p in range(topics.NOTIFICATIONS.partitions)]
+    consumer.assign(partitions)
+    await consumer.seek_to_end(*partitions)
+    for partition in partitions:  # resolve the end offsets now, before anything is published
+        await consumer.position(partition)
+    return consumer
+
+
+async def test_a_list_email_reaches_each_recipient_once_however_often_it_is_sent(service):
+    # R-MKT-3 R-NOTE-1 R-BUS-3
+    app, _, settings = service
+    pool = app.state.runtime.pool
+    tag = uuid.uuid4().hex[:8]
+    send_id, subject = f"send-{tag}", f"List news {tag}"
+    first, second, third = (f"{n}-{tag}@example.com" for n in ("ann", "bob", "cid"))
+    part_one = list_email_event(send_id, subject, [(1, first), (2, second)], part=1, parts=2)
+    part_two = list_email_event(send_id, subject, [(3, third)], part=2, parts=2)
+    # The same send repeated (a new event naming recipients already keyed): nothing more.
+    repeated = list_email_event(send_id, subject, [(1, first), (3, third)])
+    consumer = await notifications_topic_consumer(settings)
+    try:
+        await publish(settings, part_one, part_two, part_one, repeated,
+                      topic=topics.LISTS.name, key=lists_v1.list_key(ACCOUNT, 31))
+        delivered = await notification_events(consumer, 3, {part_one.id, part_two.id,
+                                                            repeated.id})
+    finally:
+        await consumer.stop()
+
+    await eventually(lambda: pool.fetchval(
+        "SELECT count(*) = 3 FROM processed_events WHERE event_id = ANY($1::text[])",
+        [part_one.id, part_two.id, repeated.id]), what="every event consumed")
+    await eventually(lambda: pool.fetchval(
+        "SELECT count(*) = 3 FROM sent_mail WHERE status = 'sent' AND delivery->>'send_id' = $1",
+        send_id), what="three sent marks")
+    assert await pool.fetchval("SELECT count(*) FROM sent_mail WHERE delivery->>'send_id' = $1",
+                               send_id) == 3
+    for address in (first, second, third):
+        [mail] = mails_to(address)
+        assert mail["Subject"] == subject and mail["From"] == "news@crm.local"
+        assert mail.get_content_type() == "multipart/alternative"
+        parts = {part.get_content_type(): part.get_payload(decode=True).decode()
+                 for part in mail.walk() if not part.is_multipart()}
+        assert parts["text/html"].strip() == f"<p>Hello from <b>{subject}</b></p>"
+        assert parts["text/plain"].strip() == f"Hello from {subject}"
+    # One delivery event per recipient, naming the contact and its email engagement.
+    by_contact = {event["contact_id"]: event for event in delivered}
+    assert len(delivered) == 3 and set(by_contact) == {1, 2, 3}
+    assert by_contact[2]["recipient"] == second and by_contact[2]["engagement_id"] == 5002
+    assert by_contact[2]["idempotency_key"] == f"list-email:{send_id}:2"
+    assert {e["send_id"] for e in delivered} == {send_id} and by_contact[3]["list_id"] == 31
+    assert {e["source_event_type"] for e in delivered} == {lists_v1.ListEmailRequested.EVENT_TYPE}
+
+
+async def test_a_health_alert_tells_the_csm_in_the_app_and_by_email(service):
+    # R-HLTH-3 R-NOTE-1
+    app, client, settings = service
+    pool = app.state.runtime.pool
+    address = f"csm-{uuid.uuid4().hex[:8]}@example.com"
+    await apply_user_event(pool, AccessProfile(account_id=ACCOUNT, user_id=21, email=address), 1)
+    now = datetime.now(UTC)
+    customer_id = uuid.uuid4().int % 10**9
+    alert = healthscores_v1.HealthAlertRaised(
+        alert_id=str(uuid.uuid4()), account_id=ACCOUNT, user_id=21, profile_id="p-1",
+        profile_name="Onboarding", customer_object_type="companies", customer_id=customer_id,
+        old_band="healthy", new_band="at_risk", score=28, cause="time", fired_at=now,
+        expires_at=now + timedelta(days=14))
+    event = CloudEvent.of(alert, source="/crm/healthscore", account_id=ACCOUNT,
+                          subject=f"companies/{customer_id}")
+    await publish(settings, event, event, topic=topics.HEALTHSCORES.name,
+                  key=healthscores_v1.customer_key(ACCOUNT, "companies", customer_id))
+
+    async def mailed() -> list[email.message.Message]:
+        return mails_to(address)
+
+    [mail] = await eventually(mailed, timeout=30, what=f"the alert email to {address}")
+    link = f"{settings.public_base_url.rstrip('/')}/crm/v3/objects/companies/{customer_id}"
+    assert mail["Subject"] == f"Health alert: company {customer_id} went from Healthy to At risk"
+    body = mail.get_payload(decode=True).decode()
+    assert link in body and "score now 28" in body
+
+    token, _ = issue_token(settings.token_secret.get_secret_value(), ACCOUNT, 21,
+                           timedelta(minutes=5))
+    listed = (await client.get("/notifications/v1/notifications",
+                               headers={"Authorization": f"Bearer {token}"})).json()
+    [notification] = listed["results"]
+    assert notification["kind"] == "health_alert" and notification["link"] == link
+    assert len(mails_to(address)) == 1  # the redelivered alert mailed nothing more

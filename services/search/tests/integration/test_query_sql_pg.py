@@ -50,7 +50,8 @@ CREATE TABLE search_documents (
 CREATE INDEX ON search_documents USING gin (properties jsonb_path_ops);
 CREATE INDEX ON search_documents USING gin (search_text);
 CREATE TABLE search_associations (account_id bigint, from_type text, from_id bigint,
-  to_type text, to_id bigint, PRIMARY KEY (account_id, from_type, from_id, to_type, to_id));
+  to_type text, to_id bigint, associated boolean NOT NULL DEFAULT true,
+  PRIMARY KEY (account_id, from_type, from_id, to_type, to_id));
 """
 
 
@@ -184,3 +185,12 @@ async def test_bad_filter_values_are_refused_before_sql(db):
     # R-SRCH-1
     with pytest.raises(SearchRequestInvalid, match="amount"):
         await sql_ids(db, cases.one("amount", "EQ", "abc"))
+
+
+async def test_a_removed_association_no_longer_matches(db):
+    # R-SRCH-1: removals leave a tombstone row that association filters skip
+    await db.execute("INSERT INTO search_associations VALUES ($1, 'contacts', 5, 'companies',"
+                     " 777, false)", ACCOUNT)
+    assert await sql_ids(db, cases.one("associations.company", "EQ", "777")) == []
+    await db.execute("UPDATE search_associations SET associated = true WHERE to_id = 777")
+    assert await sql_ids(db, cases.one("associations.company", "EQ", "777")) == [5]

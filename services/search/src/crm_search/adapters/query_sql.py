@@ -265,7 +265,8 @@ def _association_sql(typed: TypedFilter, operator: Operator, params: _Params) ->
         outgoing_ids = f" AND a.to_id = ANY({ids})"
         incoming_ids = f" AND a.from_id = ANY({ids})"
     return (
-        "EXISTS (SELECT 1 FROM search_associations AS a WHERE a.account_id = d.account_id AND ("
+        "EXISTS (SELECT 1 FROM search_associations AS a WHERE a.account_id = d.account_id"
+        " AND a.associated AND ("
         "(a.from_type = d.object_type AND a.from_id = d.record_id "
         f"AND a.to_type = {other_type}{outgoing_ids}) OR "
         f"(a.from_type = {other_type}{incoming_ids} "

@@ -1,0 +1,357 @@
+"""Health scores: full recompute with the service's own code, and engagement -> score
+changed under a steady load (issue 8).
+
+(a) Full recompute. A throwaway healthscore database (the service's migrations) gets
+BENCH_HEALTH_CUSTOMERS companies with 20 engagements each (the generator and profile of
+bench/healthscore_scoring.py: every template plus a property group, "every customer"
+segment), loaded by COPY and not timed. Then `handlers.recompute.recompute` scores all
+of them in this process, 1,000 customers per transaction, exactly as publishing does
+(load facts, score, save score, keep the change, queue HealthScoreChanged in the
+outbox). Issue 8's goal: 100,000 x 20 in under 30 s. The outbox rows are never relayed.
+
+(b) Engagement -> score changed. A copy of the service runs as its own process
+(`crm-healthscore serve`, free port, throwaway database, its own consumer groups
+committed at the topics' ends, no clock), beside the deployed one and splitting no
+partitions with it. Its profile: "Known" (+50 for a company with a name) and "Calls"
+(+1 per call in 30 days, max 50), bands 10/100 so no score here changes band (no
+alerts reach anyone). Calls are logged through the gateway, each associated to one of
+BENCH_HEALTH_COMPANIES companies in turn, at BENCH_HEALTH_RATE per second for
+BENCH_HEALTH_SECONDS (paced as in bench_rollups). Delay of the k-th call answered for a
+company = the first HealthScoreChanged of that company on crm.healthscores.v1
+(consumed from the end) with new_score >= 50 + k, by the Kafka record's timestamp (the
+relay's publish), minus the call's response. Goal: p99 < 1 s at 200/s.
+
+Why a copy: on this shared machine the healthscore port the gateway routes to may be
+held by another checkout's process with another token secret (it answered 401 to this
+checkout's tokens on 2026-11-23), so the profile is published on the copy directly.
+
+Measured 2026-11-23 on the shared 2-core machine while other engineers' test runs
+kept it busy (load average 7-11): see MEASURED below.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import socket
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from bench_rollups import CONCURRENCY, account_with_tokens, association, paced, send
+from bench_write_path import GATEWAY, KAFKA
+from figures import Figure, percentile
+from healthscore_scoring import NOW, bench_profile, customers
+
+from crm_contracts import topics
+from crm_healthscore.domain.codec import profile_to_json
+from crm_healthscore.domain.segments import segment_from_json
+from crm_healthscore.handlers.recompute import recompute
+from crm_healthscore.main import MIGRATIONS
+from crm_platform.db import init_connection, migrate_async
+from crm_platform.testing import drop_database, throwaway_database_url
+
+ROOT = Path(__file__).resolve().parents[1]
+HEALTH_DB = os.environ.get("HEALTHSCORE_DATABASE_URL",
+                           "postgresql://postgres@127.0.0.1:15432/crm_healthscore")
+# 100,000 is the issue's figure; the default keeps the module within a few minutes and
+# the rate is what scales (the work is per customer, in batches of one size).
+CUSTOMERS = int(os.environ.get("BENCH_HEALTH_CUSTOMERS", "20000"))
+RECOMPUTE_BUDGET = 300.0  # seconds: the recompute stops here, reporting what it did
+EVENTS_EACH = 20
+RECOMPUTE_BATCH = 1_000
+RATE = float(os.environ.get("BENCH_HEALTH_RATE", "200"))
+SECONDS = float(os.environ.get("BENCH_HEALTH_SECONDS", "30"))
+COMPANIES = int(os.environ.get("BENCH_HEALTH_COMPANIES", "600"))
+BASE_SCORE = 50
+CALL_TO_COMPANY = 182
+SETTLE_TIMEOUT = 120.0
+ACCOUNT = 1  # the throwaway database holds one account
+
+
+# ---- (a) full recompute -----------------------------------------------------------------
+
+
+def live_profile_json() -> dict:
+    segment = segment_from_json({"id": "all", "name": "Every customer", "filter_groups": []},
+                                "segments[0]")
+    return profile_to_json(bench_profile(), (segment,))
+
+
+async def load_customers(conn: asyncpg.Connection) -> None:
+    """CUSTOMERS companies with EVENTS_EACH engagements each, by COPY (not timed)."""
+    rng = random.Random(42)
+    for start in range(0, CUSTOMERS, 2_000):
+        people, activities, links = [], [], []
+        for facts in customers(rng, start, min(2_000, CUSTOMERS - start), EVENTS_EACH):
+            number = int(facts.customer_id.removeprefix("customer-"))
+            people.append((ACCOUNT, "companies", number, 1, False, dict(facts.properties)))
+            for index, event in enumerate(facts.events):
+                activity_id = number * 100 + index
+                activities.append((ACCOUNT, "calls", activity_id, 1, {
+                    "id": event.id, "type": event.type,
+                    "occurred_at": event.occurred_at.isoformat(),
+                    "properties": dict(event.properties)}))
+                links.append((ACCOUNT, "calls", activity_id, "companies", number))
+        async with conn.transaction():
+            await conn.copy_records_to_table("customers", records=people, columns=[
+                "account_id", "object_type", "record_id", "version", "gone", "properties"])
+            await conn.copy_records_to_table("activities", records=activities, columns=[
+                "account_id", "object_type", "record_id", "version", "event"])
+            await conn.copy_records_to_table("activity_links", records=links)
+    await conn.execute("ANALYZE")
+
+
+async def full_recompute() -> tuple[float, float, int, int]:
+    """(load seconds, recompute seconds, customers recomputed, changes) over CUSTOMERS."""
+    url = throwaway_database_url(HEALTH_DB, "bench")
+    await migrate_async(url, MIGRATIONS)
+    conn = await asyncpg.connect(url)
+    try:
+        await init_connection(conn)
+        began = time.perf_counter()
+        await load_customers(conn)
+        await conn.execute(
+            "INSERT INTO profiles (account_id, profile_id, live, created_by, published_at)"
+            " VALUES ($1, 'bench', $2, 1, now())", ACCOUNT, live_profile_json())
+        loaded = time.perf_counter() - began
+        ids = [r["record_id"] for r in await conn.fetch(
+            "SELECT record_id FROM customers ORDER BY record_id")]
+        done = changes = 0
+        began = time.perf_counter()
+        while done < len(ids) and time.perf_counter() - began < RECOMPUTE_BUDGET:
+            batch = ids[done:done + RECOMPUTE_BATCH]
+            async with conn.transaction():
+                changed = await recompute(conn, ACCOUNT, "companies",
+                                          dict.fromkeys(batch, "profile:bench"), NOW)
+            done += len(batch)
+            changes += len(changed)
+        return loaded, time.perf_counter() - began, done, changes
+    finally:
+        await conn.close()
+        await drop_database(url)
+
+
+# ---- (b) engagement -> score changed ------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def commit_groups_at_end(prefix: str) -> None:
+    """The copy's groups start where the topics end now, instead of replaying them all."""
+    for area, topic in (("facts", topics.RECORDS), ("links", topics.ASSOCIATIONS),
+                        ("properties", topics.PROPERTIES), ("workspace", topics.WORKSPACE),
+                        ("identity", topics.IDENTITY)):
+        consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False,
+                                    group_id=f"{prefix}healthscore-{area}")
+        await consumer.start()
+        try:
+            parts = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
+            consumer.assign(parts)
+            await consumer.commit(await consumer.end_offsets(parts))
+        finally:
+            await consumer.stop()
+
+
+class ServiceCopy:
+    """`crm-healthscore serve` as a child process of this bench, stopped and dropped after."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.database_url = throwaway_database_url(HEALTH_DB, "benchlive")
+        self.prefix = f"bench-{uuid.uuid4().hex[:6]}-"
+        self.log = ROOT / ".local" / "run" / "bench-healthscore.log"
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def __aenter__(self) -> ServiceCopy:
+        await commit_groups_at_end(self.prefix)
+        env = {**os.environ, "HEALTHSCORE_PORT": str(self.port),
+               "HEALTHSCORE_DATABASE_URL": self.database_url,
+               "HEALTHSCORE_CONSUMER_GROUP_PREFIX": self.prefix, "HEALTHSCORE_RUN_CLOCK": "false"}
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("w") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                "uv", "run", "--package", "crm-healthscore", "crm-healthscore", "serve",
+                cwd=ROOT, env=env, stdout=log, stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True)
+        async with httpx.AsyncClient(base_url=self.url, timeout=5) as client:
+            for _ in range(240):
+                try:
+                    if (await client.get("/livez")).status_code == 200:
+                        return self
+                except httpx.HTTPError:
+                    pass
+                if self.process.returncode is not None:
+                    break
+                await asyncio.sleep(0.5)
+        await self.__aexit__()
+        raise RuntimeError(f"the healthscore copy did not start; see {self.log}")
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.process and self.process.returncode is None:
+            os.killpg(self.process.pid, signal.SIGTERM)  # its own session: uv and the service
+            try:
+                await asyncio.wait_for(self.process.wait(), 30)
+            except TimeoutError:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                await self.process.wait()
+        await drop_database(self.database_url)
+
+
+def profile_body() -> dict:
+    return {"name": "bench", "bands": {"at_risk_below": 10, "healthy_from": 100},
+            "segments": [{"id": "all", "name": "Every customer", "filter_groups": []}],
+            "groups": [
+                {"kind": "property", "name": "Known", "max_points": BASE_SCORE, "rules": [
+                    {"property": "name", "operator": "is_known", "points": BASE_SCORE}]},
+                {"kind": "event", "name": "Calls", "max_points": 100 - BASE_SCORE,
+                 "window_days": 30,
+                 "rules": [{"event_type": "call", "points": 1, "mode": "each"}]}]}
+
+
+class ScoreChanges:
+    """HealthScoreChanged of one account from the end of crm.healthscores.v1:
+    customer id -> [(new score, Kafka timestamp in s)]."""
+
+    def __init__(self) -> None:
+        self.consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False)
+        self.seen: dict[int, list[tuple[int, float]]] = {}
+        self.account_id = 0
+        self.task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        await self.consumer.start()
+        parts = [TopicPartition(topics.HEALTHSCORES.name, p)
+                 for p in range(topics.HEALTHSCORES.partitions)]
+        self.consumer.assign(parts)
+        await self.consumer.seek_to_end(*parts)
+        for part in parts:
+            await self.consumer.position(part)
+        self.task = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        while True:
+            for messages in (await self.consumer.getmany(timeout_ms=200)).values():
+                for message in messages:
+                    kind = dict(message.headers).get("ce_type", b"").decode()
+                    data = json.loads(message.value)
+                    if kind == "crm.healthscore.changed.v1" and \
+                            data.get("account_id") == self.account_id and \
+                            data.get("new_score") is not None:
+                        self.seen.setdefault(int(data["customer_id"]), []).append(
+                            (int(data["new_score"]), message.timestamp / 1000))
+
+    async def stop(self) -> None:
+        if self.task:
+            self.task.cancel()
+        await self.consumer.stop()
+
+
+def score_delays(calls: list[tuple[int, int, float]],
+                 seen: dict[int, list[tuple[int, float]]]) -> tuple[list[float], int]:
+    """Per call (company, k-th answered for it, response): first change reaching its
+    score minus the response; and how many calls no change has reached."""
+    delays, missing = [], 0
+    for company, rank, answered in calls:
+        reached = [at for new_score, at in seen.get(company, [])
+                   if new_score >= BASE_SCORE + rank]
+        if reached:
+            delays.append(min(reached) - answered)
+        else:
+            missing += 1
+    return delays, missing
+
+
+async def engagement_to_score() -> tuple[float, int, list[float], int, int]:
+    """(calls/s achieved, calls, delays, calls not reached, 429s)."""
+    throttled: list[int] = []
+    changes = ScoreChanges()
+    async with ServiceCopy() as copy, httpx.AsyncClient(
+            base_url=GATEWAY, timeout=60,
+            limits=httpx.Limits(max_connections=CONCURRENCY)) as client:
+        account_id, tokens = await account_with_tokens(client, RATE + 2)
+        admin = tokens.headers[0]
+        async with httpx.AsyncClient(base_url=copy.url, timeout=60) as health:
+            for _ in range(60):  # the copy learns the user from crm.identity.v1
+                created = await health.post("/healthscores/v1/profiles", headers=admin,
+                                            json=profile_body())
+                if created.status_code != 401:
+                    break
+                await asyncio.sleep(0.5)
+            created.raise_for_status()
+            published = await health.post(
+                f"/healthscores/v1/profiles/{created.json()['id']}/publish", headers=admin)
+            published.raise_for_status()
+        companies: list[int] = []
+        for start in range(0, COMPANIES, 100):
+            answer = await send(client, "POST", "/crm/v3/objects/companies/batch/create",
+                                tokens, {"inputs": [{"properties": {"name": f"Bench {i}"}}
+                                                    for i in range(start, min(COMPANIES,
+                                                                              start + 100))]},
+                                throttled)
+            companies += [int(r["id"]) for r in answer.json()["results"]]
+        changes.account_id = account_id
+        await changes.start()
+        try:
+            conn = await asyncpg.connect(copy.database_url)
+            try:  # every company's first score (50) before the load, bounded
+                for _ in range(120):
+                    if await conn.fetchval("SELECT count(*) FROM scores") >= len(companies):
+                        break
+                    await asyncio.sleep(0.5)
+            finally:
+                await conn.close()
+            answered: dict[int, int] = {}
+            calls: list[tuple[int, int, float]] = []
+            total = int(RATE * SECONDS)
+
+            async def log_call(index: int) -> None:
+                company = companies[index % len(companies)]
+                stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+                await send(client, "POST", "/crm/v3/objects/calls", tokens, {
+                    "properties": {"hs_timestamp": stamp, "hs_call_status": "COMPLETED",
+                                   "hs_call_duration": "60000"},
+                    "associations": association(company, CALL_TO_COMPANY)}, throttled)
+                answered[company] = answered.get(company, 0) + 1
+                calls.append((company, answered[company], time.time()))
+
+            elapsed = await paced(total, RATE, log_call)
+            deadline = time.monotonic() + SETTLE_TIMEOUT
+            while True:
+                delays, missing = score_delays(calls, changes.seen)
+                if missing == 0 or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(1)
+        finally:
+            await changes.stop()
+    return len(calls) / elapsed, len(calls), delays, missing, len(throttled)
+
+
+async def run() -> list[Figure]:
+    loaded, seconds, done, changed = await full_recompute()
+    rate, calls, delays, missing, throttled = await engagement_to_score()
+    return [
+        Figure(f"full recompute, {done:,} customers x {EVENTS_EACH} engagements",
+               seconds, "s", f"service's recompute(), 1 process, {RECOMPUTE_BATCH:,}/tx"),
+        Figure("full recompute rate", done / seconds, "cust/s",
+               f"{changed:,} first scores stored and queued; load by COPY {loaded:.0f} s"),
+        Figure("full recompute of 100,000 at that rate", 100_000 * seconds / done, "s",
+               "projected unless BENCH_HEALTH_CUSTOMERS=100000; goal < 30 s"),
+        Figure("calls logged (with a company association)", rate, "req/s",
+               f"{calls:,}, target {RATE:.0f}/s; {throttled} 429s retried"),
+        Figure("engagement -> score changed p50", percentile(delays, .5) * 1000, "ms",
+               "call response -> HealthScoreChanged on Kafka"),
+        Figure("engagement -> score changed p99", percentile(delays, .99) * 1000, "ms",
+               f"goal < 1 s at 200/s; {missing} calls not reached in {SETTLE_TIMEOUT:.0f} s"),
+    ]

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from crm_platform.consumer import DeadLetterSink
-from crm_platform.identity.directory import IdentityDirectory
 
 from crm_notifications.adapters.smtp import SmtpSender
 from crm_notifications.handlers.mailer import Mailer
 from crm_notifications.settings import Settings
+from crm_platform.consumer import DeadLetterSink
+from crm_platform.identity.directory import IdentityDirectory
 
 
 @dataclass

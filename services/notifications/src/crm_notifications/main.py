@@ -6,18 +6,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from crm_platform.broker import dead_letter_sink
-from crm_platform.http import base_app
-from crm_platform.identity.pg_directory import PgIdentityDirectory
-from crm_platform.identity.ratelimit import RateLimiter
-from crm_platform.lifecycle import Runtime, start_runtime
-from crm_platform.runner import run_service
 from fastapi import FastAPI
 
 from crm_notifications import bootstrap, subscriptions
 from crm_notifications.api import notifications
 from crm_notifications.domain.messages import Links
 from crm_notifications.settings import Settings
+from crm_platform.broker import dead_letter_sink
+from crm_platform.http import base_app
+from crm_platform.identity.pg_directory import PgIdentityDirectory
+from crm_platform.identity.ratelimit import RateLimiter
+from crm_platform.lifecycle import Runtime, start_runtime
+from crm_platform.runner import run_service
 
 SERVICE = "notifications"
 MIGRATIONS = Path(__file__).parent / "migrations" / "versions"

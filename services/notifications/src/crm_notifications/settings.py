@@ -1,6 +1,7 @@
-from crm_platform.settings import PlatformSettings
 from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
+
+from crm_platform.settings import PlatformSettings
 
 
 class Settings(PlatformSettings):

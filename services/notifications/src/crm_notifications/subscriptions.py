@@ -14,15 +14,15 @@ domain.messages.NOTICES_BY_EVENT_TYPE.
 from __future__ import annotations
 
 import asyncpg
+from faststream.kafka import KafkaBroker
+
 from crm_contracts import topics
 from crm_contracts.topics import TopicSpec
+from crm_notifications.domain.messages import Links
+from crm_notifications.handlers.notices import notices_from
 from crm_platform.broker import dead_letter_sink, subscribe
 from crm_platform.consumer import IdempotentConsumer
 from crm_platform.identity.consumer import subscribe_identity
-from faststream.kafka import KafkaBroker
-
-from crm_notifications.domain.messages import Links
-from crm_notifications.handlers.notices import notices_from
 
 SERVICE = "notifications"
 SOURCE_TOPICS: tuple[TopicSpec, ...] = (topics.EXPORTS, topics.HEALTHSCORES, topics.LISTS)

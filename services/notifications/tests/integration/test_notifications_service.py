@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from fastapi import FastAPI
+
 from crm_contracts import topics
 from crm_contracts.envelope import CloudEvent
 from crm_contracts.exports import v1 as exports_v1
@@ -33,7 +35,6 @@ from crm_platform.testing import (
     throwaway_database_url,
     unique_group_prefix,
 )
-from fastapi import FastAPI
 
 pytestmark = pytest.mark.integration
 
@@ -299,3 +300,18 @@ async def test_a_health_alert_tells_the_csm_in_the_app_and_by_email(service):
     [notification] = listed["results"]
     assert notification["kind"] == "health_alert" and notification["link"] == link
     assert len(mails_to(address)) == 1  # the redelivered alert mailed nothing more
+
+
+async def test_a_replica_of_the_previous_version_still_stores_its_notices(service):
+    # R-NOTE-1: during a rolling deploy the 0001 consumer inserts without a mail key.
+    app, _, _ = service
+    pool = app.state.runtime.pool
+    event_id = str(uuid.uuid4())
+    for _ in range(2):  # its redelivery, refused by the (event, user) key it relies on
+        await pool.execute(
+            "INSERT INTO sent_mail (event_id, account_id, user_id, source_topic, source_type,"
+            " subject, body, next_attempt_at) VALUES ($1, $2, 9, 'crm.exports.v1', 'x', 'S',"
+            " 'B', now() + interval '1 day') ON CONFLICT (event_id, user_id) DO NOTHING",
+            event_id, ACCOUNT)
+    keys = await pool.fetch("SELECT mail_key FROM sent_mail WHERE event_id = $1", event_id)
+    assert [row["mail_key"] for row in keys] == [f"notice:{event_id}:9"]

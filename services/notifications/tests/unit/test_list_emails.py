@@ -38,7 +38,7 @@ def test_one_message_per_recipient_from_the_sender_with_both_parts():  # R-MKT-3
     assert first.sender == "news@crm.local" and first.subject == "News"
     assert first.text == "Hello list" and first.html == "<p>Hello <b>list</b></p>"
     assert dict(first.delivery_fields) == {
-        "list_id": 9, "send_id": "s-1", "contact_id": 11, "engagement_id": 1011,
+        "user_id": 5, "list_id": 9, "send_id": "s-1", "contact_id": 11, "engagement_id": 1011,
         "idempotency_key": "list-email:s-1:11"}
     message = compose_email(sender=first.sender, recipient=first.address, subject=first.subject,
                             text=first.text, html=first.html, mail_key=first.mail_key,

@@ -12,11 +12,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel
+
 from crm_platform.identity.fastapi import principal_dependency
 from crm_platform.identity.principal import Principal
 from crm_platform.problem import ApiError
-from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel
 
 router = APIRouter(prefix="/notifications/v1/notifications", tags=["notifications"])
 

@@ -127,13 +127,13 @@ class ListEmail:
 
     mail_key: str
     account_id: int
-    user_id: int | None
     address: str
     sender: str
     subject: str
     text: str
     html: str
-    delivery_fields: Mapping[str, Any]  # the list fields of NotificationDelivered/Failed
+    # Of NotificationDelivered/Failed: the sending user (0 if none) and the list fields.
+    delivery_fields: Mapping[str, Any]
 
 
 def list_emails(data: Mapping[str, Any]) -> list[ListEmail]:
@@ -143,10 +143,11 @@ def list_emails(data: Mapping[str, Any]) -> list[ListEmail]:
     text = event.text if event.text is not None else html_to_text(event.html)
     return [ListEmail(
         mail_key=list_mail_key(event.account_id, r.idempotency_key),
-        account_id=event.account_id, user_id=event.user_id, address=r.address,
+        account_id=event.account_id, address=r.address,
         sender=event.from_address, subject=event.subject, text=text, html=event.html,
-        delivery_fields={"list_id": event.list_id, "send_id": event.send_id,
-                         "contact_id": r.contact_id, "engagement_id": r.engagement_id,
+        delivery_fields={"user_id": event.user_id or 0, "list_id": event.list_id,
+                         "send_id": event.send_id, "contact_id": r.contact_id,
+                         "engagement_id": r.engagement_id,
                          "idempotency_key": r.idempotency_key})
         for r in event.recipients]
 

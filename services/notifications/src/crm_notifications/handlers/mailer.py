@@ -31,14 +31,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+
 from crm_contracts import topics
 from crm_contracts.envelope import CloudEvent
 from crm_contracts.notifications import v1
-from crm_platform.consumer import DeadLetterSink
-from crm_platform.outbox import OutgoingEvent, enqueue
-
 from crm_notifications.adapters.smtp import SmtpSender
 from crm_notifications.domain.messages import compose_email, retry_delay
+from crm_platform.consumer import DeadLetterSink
+from crm_platform.outbox import OutgoingEvent, enqueue
 
 log = logging.getLogger("crm.notifications.mailer")
 OUTBOX_CHANNEL = "outbox_notifications"
@@ -134,20 +134,19 @@ class Mailer:
                 " next_attempt_at = now() + $3::interval WHERE mail_key = $1",
                 row["mail_key"], error, timedelta(seconds=delay))
             return
+        outcome = v1.NotificationFailed(recipient=row["recipient"], error=error[:1000],
+                                        attempts=row["attempts"], failed_at=self.clock(),
+                                        **_outcome_fields(row))
         # Parked first: if the broker is away this raises and the row is tried again.
         await self.dead_letter(
-            f"{row['source_topic']}.dlq", f"{row['account_id']}:notifications:{row['user_id']}"
-            .encode(), json.dumps({
+            f"{row['source_topic']}.dlq", _key(outcome).encode(), json.dumps({
                 "mail_key": row["mail_key"], "event_id": row["event_id"],
-                "account_id": row["account_id"], "user_id": row["user_id"],
+                "account_id": row["account_id"], "user_id": outcome.user_id,
                 "source_type": row["source_type"], "subject": row["subject"],
                 "attempts": row["attempts"]}).encode(),
             {"dlq_consumer": "notifications-mailer", "dlq_error": error[:1000],
              "dlq_original_topic": row["source_topic"], "dlq_source_event_id": row["event_id"],
              "content-type": "application/json"})
-        outcome = v1.NotificationFailed(recipient=row["recipient"], error=error[:1000],
-                                        attempts=row["attempts"], failed_at=self.clock(),
-                                        **_outcome_fields(row))
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute("UPDATE sent_mail SET status = 'failed', last_error = $2"
                                " WHERE mail_key = $1", row["mail_key"], error)
@@ -157,15 +156,19 @@ class Mailer:
 
 
 def _outcome_fields(row: Any) -> dict[str, Any]:
-    """The fields every delivery event of this row shares; a list email adds its
-    list, send, contact, engagement and key (stored as `delivery`)."""
-    return {"account_id": row["account_id"], "user_id": row["user_id"] or 0,
+    """The fields every delivery event of this row shares. A notice's user is its
+    recipient; a list email's `delivery` names the sending user, the list, send,
+    contact, engagement and key."""
+    return {"account_id": row["account_id"], "user_id": row["user_id"],
             "source_event_id": row["event_id"], "source_event_type": row["source_type"],
             "channel": "email", **row["delivery"]}
+
+
+def _key(outcome: v1.NotificationOutcome) -> str:
+    return f"{outcome.account_id}:notifications:{outcome.user_id}"
 
 
 def _outgoing(outcome: v1.NotificationOutcome) -> OutgoingEvent:
     event = CloudEvent.of(outcome, source=SOURCE, account_id=outcome.account_id,
                           subject=f"users/{outcome.user_id}")
-    return OutgoingEvent(topics.NOTIFICATIONS.name,
-                         f"{outcome.account_id}:notifications:{outcome.user_id}", event)
+    return OutgoingEvent(topics.NOTIFICATIONS.name, _key(outcome), event)

@@ -3,16 +3,15 @@ redelivered event adds nothing):
 - for an event the notices table knows: the in-app notifications and one
   sent-mail row per user (key `notice:{event}:{user}`);
 - for a list email: one sent-mail row per recipient (key
-  `{account}:{idempotency key}`); a key already stored, by an earlier event,
-  part or repeated send, is skipped, so it is never mailed twice."""
+  `{account}:{idempotency key}`, no user: the address is the contact's); a key
+  already stored, by an earlier event, part or repeated send, is skipped, so
+  it is never mailed twice."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from crm_contracts.envelope import CloudEvent
-from crm_platform.consumer import BatchHandler
-
 from crm_notifications.domain.messages import (
     LIST_EMAIL_TYPE,
     NOTICES_BY_EVENT_TYPE,
@@ -20,6 +19,7 @@ from crm_notifications.domain.messages import (
     list_emails,
     notice_mail_key,
 )
+from crm_platform.consumer import BatchHandler
 
 
 def notices_from(source_topic: str, links: Links) -> BatchHandler:
@@ -50,10 +50,10 @@ def notices_from(source_topic: str, links: Links) -> BatchHandler:
 
 async def _store_list_emails(conn: Any, source_topic: str, event: CloudEvent) -> None:
     await conn.executemany(
-        "INSERT INTO sent_mail (mail_key, event_id, account_id, user_id, recipient, sender,"
+        "INSERT INTO sent_mail (mail_key, event_id, account_id, recipient, sender,"
         " source_topic, source_type, subject, body, html, delivery)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         " ON CONFLICT (mail_key) DO NOTHING",
-        [(mail.mail_key, event.id, mail.account_id, mail.user_id, mail.address, mail.sender,
+        [(mail.mail_key, event.id, mail.account_id, mail.address, mail.sender,
           source_topic, event.type, mail.subject, mail.text, mail.html,
           dict(mail.delivery_fields)) for mail in list_emails(event.data)])

@@ -19,6 +19,7 @@ from crm_records.adapters.associations_pg import (
 from crm_records.adapters.postgres import PgRecordStore, PgUnitOfWork
 from crm_records.domain.object_types import resolve_object_type
 from crm_records.handlers.associations import AssociationsHandler
+from crm_records.handlers.custom_objects import REQUEST_CUSTOM_TYPES
 from crm_records.handlers.engagements import TimelineHandler
 from crm_records.handlers.identity import IdentityHandler
 from crm_records.handlers.pipelines import PipelinesHandler
@@ -48,7 +49,8 @@ class Container:
                                                                      record_id)
 
     def object_type(self, reference: str) -> str:
-        return resolve_object_type(reference).name
+        # Custom types: the caller's account's, loaded by api.deps.principal (R-REC-1).
+        return resolve_object_type(reference, REQUEST_CUSTOM_TYPES.get()).name
 
     async def history(self, account_id: int, object_type: str, record_ids: Sequence[int],
                       properties: Sequence[str]) -> dict[int, dict[str, list[Any]]]:

@@ -19,6 +19,7 @@ from crm_records.api import errors, identity, objects, owners, pipelines, proper
 from crm_records.api import record_ops
 from crm_records.api import associations, timeline
 from crm_records.api import forms, lists, tracking
+from crm_records.api import schemas_api, upsert
 from crm_records.settings import Settings
 
 SERVICE = "records"
@@ -48,9 +49,11 @@ def create_app(settings: Settings) -> FastAPI:
                    checks=lambda: runtime.checks() if runtime else {})
     errors.install(app)
     app.include_router(timeline.router)  # before objects: .../{id}/timeline
+    app.include_router(upsert.router)
     app.include_router(objects.router)
     app.include_router(associations.router)
     app.include_router(properties.router)
+    app.include_router(schemas_api.router)
     app.include_router(pipelines.router)
     app.include_router(identity.router)
     app.include_router(owners.router)

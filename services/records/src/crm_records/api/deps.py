@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Depends, Request
 
 from crm_platform.identity.fastapi import principal_dependency
+from crm_platform.identity.principal import Principal
+from crm_records.api.custom_types import load_custom_types
 from crm_records.bootstrap import Container
 
 
@@ -12,8 +16,15 @@ def container(request: Request) -> Container:
     return request.app.state.container
 
 
-principal = principal_dependency(
+authenticated = principal_dependency(
     get_secret=lambda request: request.app.state.container.token_secret,
     get_directory=lambda request: request.app.state.container.directory,
     get_limiter=lambda request: request.app.state.container.limiter,
 )
+
+
+async def principal(request: Request,
+                    caller: Annotated[Principal, Depends(authenticated)]) -> Principal:
+    """The caller, with their account's custom object types set for this request."""
+    await load_custom_types(request, caller.account_id)
+    return caller

@@ -27,11 +27,21 @@ def subscribe(broker: KafkaBroker, topic: str, consumer: IdempotentConsumer, *,
               max_records: int = 500) -> None:
     """Register `consumer` for `topic` in its own consumer group (its name)."""
 
+    # Remembered so the runtime can export each group's lag (crm_platform.lag).
+    subscriptions_of(broker).setdefault(consumer.name, []).append(topic)
+
     @broker.subscriber(topic, group_id=consumer.name, batch=True, max_records=max_records,
                        batch_timeout_ms=50, auto_offset_reset="earliest",
                        ack_policy=AckPolicy.NACK_ON_ERROR, decoder=_raw_messages)
     async def _handle(messages: list) -> None:  # type: ignore[type-arg]
         await consumer.consume(messages)
+
+
+def subscriptions_of(broker: KafkaBroker) -> dict[str, list[str]]:
+    """Consumer group -> topics, for every subscribe() on this broker."""
+    if not hasattr(broker, "crm_subscriptions"):
+        broker.crm_subscriptions = {}  # type: ignore[attr-defined]
+    return broker.crm_subscriptions  # type: ignore[attr-defined, no-any-return]
 
 
 def dead_letter_sink(broker: KafkaBroker):  # type: ignore[no-untyped-def]

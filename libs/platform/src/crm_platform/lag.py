@@ -36,11 +36,15 @@ def partition_lag(end: Mapping[TopicPartition, int], first: Mapping[TopicPartiti
 
 
 class ConsumerLagExporter:
-    def __init__(self, bootstrap_servers: str, *, groups: Sequence[str], topics: Sequence[str],
+    def __init__(self, bootstrap_servers: str, *, groups: Sequence[str] = (),
+                 topics: Sequence[str] = (),
+                 subscriptions: Mapping[str, Sequence[str]] | None = None,
                  interval: float = 15.0) -> None:
+        """Either every group on every topic, or `subscriptions`: group -> its topics."""
         self.bootstrap_servers = bootstrap_servers
-        self.groups = list(groups)
-        self.topics = list(topics)
+        self.subscriptions = {g: list(t) for g, t in (subscriptions or {}).items()} or {
+            group: list(topics) for group in groups}
+        self.topics = sorted({t for ts in self.subscriptions.values() for t in ts})
         self.interval = interval
         self._task: asyncio.Task[None] | None = None
 
@@ -76,11 +80,13 @@ class ConsumerLagExporter:
             end = await reader.end_offsets(partitions)
             first = await reader.beginning_offsets(partitions)
             result = {}
-            for group in self.groups:
-                offsets = await admin.list_consumer_group_offsets(group, partitions=partitions)
+            for group, group_topics in self.subscriptions.items():
+                mine = [tp for tp in partitions if tp.topic in group_topics]
+                offsets = await admin.list_consumer_group_offsets(group, partitions=mine)
                 committed = {tp: meta.offset for tp, meta in offsets.items()
                              if meta is not None and meta.offset >= 0}
-                for tp, lag in partition_lag(end, first, committed).items():
+                group_end = {tp: end[tp] for tp in mine}
+                for tp, lag in partition_lag(group_end, first, committed).items():
                     metrics.CONSUMER_GROUP_LAG.labels(group, tp.topic, str(tp.partition)).set(lag)
                     result[(group, tp)] = lag
             return result

@@ -14,7 +14,8 @@ import asyncpg
 from faststream.kafka import KafkaBroker
 from redis.asyncio import Redis
 
-from crm_platform.broker import make_broker
+from crm_platform.broker import make_broker, subscriptions_of
+from crm_platform.lag import ConsumerLagExporter
 from crm_platform.db import create_pool, migrate_async
 from crm_platform.outbox import OutboxRelay
 from crm_platform.probes import Check
@@ -33,6 +34,7 @@ class Runtime:
     broker: KafkaBroker
     relay: OutboxRelay | None = None
     broker_ready: asyncio.Event = field(default_factory=asyncio.Event)
+    lag_exporter: ConsumerLagExporter | None = None
     _broker_task: asyncio.Task[None] | None = None
 
     def checks(self) -> dict[str, Check]:
@@ -54,6 +56,7 @@ class Runtime:
                 try:
                     await self.broker.start()
                     self.broker_ready.set()
+                    self._export_consumer_lag()
                     return
                 except Exception as exc:  # broker down: retry with back-off
                     log.warning("Kafka not reachable yet (%s); retrying in %.1fs", exc, delay)
@@ -62,10 +65,19 @@ class Runtime:
 
         self._broker_task = asyncio.create_task(keep_trying(), name=f"{self.service}-broker")
 
+    def _export_consumer_lag(self) -> None:
+        subscriptions = subscriptions_of(self.broker)
+        if subscriptions:
+            self.lag_exporter = ConsumerLagExporter(self.settings.kafka_bootstrap_servers,
+                                                    subscriptions=subscriptions)
+            self.lag_exporter.start()
+
     async def stop(self) -> None:
         """SIGTERM drain: stop consuming, flush the relay, close connections."""
         if self._broker_task and not self._broker_task.done():
             self._broker_task.cancel()
+        if self.lag_exporter:
+            await self.lag_exporter.stop()
         await self.broker.stop()
         if self.relay:
             await self.relay.stop()

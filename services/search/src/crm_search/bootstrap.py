@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
-from crm_platform.identity.directory import IdentityDirectory
 
+from crm_platform.identity.directory import IdentityDirectory
 from crm_search.adapters.property_store import load_property_types
+from crm_search.domain.lag import RecentLag
 
 # Entries kept before the whole cache is dropped (a bound, not an eviction policy).
 MAX_CACHED_TYPE_MAPS = 10_000
@@ -25,6 +26,8 @@ class Container:
     consistency_wait_seconds: float
     # A property defined a moment ago compares as a string for at most this long.
     property_types_cache_seconds: float = 2.0
+    recent_lag: RecentLag = field(default_factory=RecentLag)
+    index_group: str = "search-index"
     _property_types: dict[tuple[int, str], tuple[float, Mapping[str, str]]] = field(
         default_factory=dict, repr=False)
 

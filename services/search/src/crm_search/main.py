@@ -6,15 +6,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from fastapi import FastAPI
+
+from crm_contracts import topics
 from crm_platform.http import base_app
 from crm_platform.identity.pg_directory import PgIdentityDirectory
 from crm_platform.identity.ratelimit import RateLimiter
+from crm_platform.lag import ConsumerLagExporter
 from crm_platform.lifecycle import Runtime, start_runtime
 from crm_platform.runner import run_service
-from fastapi import FastAPI
-
 from crm_search import subscriptions
-from crm_search.api import search
+from crm_search.api import lag, search
 from crm_search.bootstrap import Container
 from crm_search.settings import Settings
 
@@ -30,21 +32,29 @@ def create_app(settings: Settings) -> FastAPI:
         nonlocal runtime
         runtime = await start_runtime(SERVICE, settings, MIGRATIONS)
         app.state.runtime = runtime
-        app.state.container = Container(
+        index_group = f"{settings.consumer_group_prefix}{subscriptions.INDEX_GROUP}"
+        app.state.container = container = Container(
             pool=runtime.pool, directory=PgIdentityDirectory(runtime.pool),
             limiter=RateLimiter(runtime.redis, settings.rate_limit_per_10s),
             token_secret=settings.token_secret.get_secret_value(),
             consistency_wait_seconds=settings.consistency_wait_seconds,
-            property_types_cache_seconds=settings.property_types_cache_seconds)
+            property_types_cache_seconds=settings.property_types_cache_seconds,
+            index_group=index_group)
+        exporter = ConsumerLagExporter(settings.kafka_bootstrap_servers, groups=[index_group],
+                                       topics=[topics.RECORDS.name])
         if settings.run_consumers:
-            subscriptions.register(runtime.broker, runtime.pool, settings.consumer_group_prefix)
+            subscriptions.register(runtime.broker, runtime.pool, container.recent_lag,
+                                   settings.consumer_group_prefix)
+            exporter.start()
         await runtime.start_broker()
         yield
+        await exporter.stop()
         await runtime.stop()
 
     app = base_app(service=SERVICE, title="CRM search", lifespan=lifespan,
                    checks=lambda: runtime.checks() if runtime else {})
     app.include_router(search.router)
+    app.include_router(lag.router)
     return app
 
 

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
+
 from crm_platform.db import create_pool, migrate_async
 from crm_platform.testing import drop_database, throwaway_database_url
 from crm_search.main import MIGRATIONS

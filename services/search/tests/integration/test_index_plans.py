@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from crm_search.adapters.query_sql import compile_search
 from crm_search.domain.query import parse_search_request
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+
 from crm_search.adapters.query_sql import compile_search
 from crm_search.domain.query import SearchRequestInvalid, parse_search_request
 

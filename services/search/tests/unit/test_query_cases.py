@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+
 from crm_search.domain.explain import record_matches
 from crm_search.domain.query import parse_search_request
 

@@ -1,6 +1,7 @@
 """Why is this record not shown? (R-SRCH-4)"""
 
 import pytest
+
 from crm_search.domain.explain import Reason, ReasonKind, Visibility, explain_exclusion
 from crm_search.domain.query import SearchRequestInvalid, parse_search_request
 

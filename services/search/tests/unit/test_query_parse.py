@@ -1,6 +1,7 @@
 """Parsing and capping hosted search bodies (R-SRCH-1)."""
 
 import pytest
+
 from crm_search.domain.query import (
     HOSTED_VALIDATION_MESSAGE,
     Operator,

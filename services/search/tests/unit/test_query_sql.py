@@ -8,6 +8,7 @@ import re
 from decimal import Decimal
 
 import pytest
+
 from crm_search.adapters.query_sql import compile_search
 from crm_search.domain.query import SearchRequestInvalid, parse_search_request
 

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+
 from crm_search.domain.query import SearchRequestInvalid, parse_search_request
 from crm_search.domain.typing import (
     PropertyType,

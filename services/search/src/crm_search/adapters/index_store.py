@@ -9,8 +9,8 @@ import asyncpg
 
 from crm_search.domain.documents import Document
 
-UPSERT_SQL = """
-INSERT INTO search_documents AS d (account_id, object_type, record_id, version, archived,
+UPSERT_SQL_TEMPLATE = """
+INSERT INTO {table} AS d (account_id, object_type, record_id, version, archived,
     deleted, owner_id, properties, search_text, created_at, updated_at, indexed_at)
 SELECT a, t, r, v, ar, de, o, p, to_tsvector('simple', s), c, u, now()
 FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::boolean[],
@@ -25,20 +25,23 @@ WHERE d.version < EXCLUDED.version AND NOT d.deleted
 """
 
 
-async def upsert_documents(conn: asyncpg.Connection, documents: Sequence[Document]) -> None:
+async def upsert_documents(conn: asyncpg.Connection, documents: Sequence[Document],
+                           table: str = "search_documents") -> None:
+    """table: the live index, or a rebuild's new generation (a name this service made)."""
     if not documents:
         return
     columns = list(zip(*[(d.account_id, d.object_type, d.record_id, d.version, d.archived,
                           d.deleted, d.owner_id, d.properties, d.search_text(), d.created_at,
                           d.updated_at) for d in documents], strict=True))
-    await conn.execute(UPSERT_SQL, *[list(c) for c in columns])
+    await conn.execute(UPSERT_SQL_TEMPLATE.format(table=table), *[list(c) for c in columns])
 
 
-async def forget_merged(conn: asyncpg.Connection, keys: Sequence[tuple[int, str, int]]) -> None:
+async def forget_merged(conn: asyncpg.Connection, keys: Sequence[tuple[int, str, int]],
+                        table: str = "search_documents") -> None:
     """A merged-away record leaves the index for good (its id now means the primary)."""
     for account_id, object_type, record_id in keys:
         await conn.execute(
-            "UPDATE search_documents SET archived = true, deleted = true, properties = '{}',"
+            f"UPDATE {table} SET archived = true, deleted = true, properties = '{{}}',"
             " search_text = NULL, indexed_at = now()"
             " WHERE account_id = $1 AND object_type = $2 AND record_id = $3",
             account_id, object_type, record_id)

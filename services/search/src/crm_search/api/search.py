@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from fastapi import APIRouter, Body, Depends, Header, Request, Response
+
 from crm_platform.identity.access import visibility_sql
 from crm_platform.identity.fastapi import principal_dependency
 from crm_platform.identity.principal import Principal
 from crm_platform.problem import ApiError
-from fastapi import APIRouter, Body, Depends, Header, Request, Response
-
 from crm_search.adapters.query_sql import compile_search
 from crm_search.api.schemas import NextPage, Paging, SearchHit, SearchResponse
 from crm_search.domain.query import SearchRequestInvalid, parse_search_request

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import asyncpg
-from crm_contracts.envelope import CloudEvent
 
+from crm_contracts.envelope import CloudEvent
 from crm_search.adapters.association_store import upsert_associations
 from crm_search.domain.associations import association_from_event, latest_per_pair
 

@@ -4,8 +4,8 @@ compare as numbers and dates as dates (R-SRCH-1)."""
 from __future__ import annotations
 
 import asyncpg
-from crm_contracts.envelope import CloudEvent
 
+from crm_contracts.envelope import CloudEvent
 from crm_search.adapters.property_store import upsert_property_types
 from crm_search.domain.property_types import latest_per_property, property_type_from_event
 

@@ -7,6 +7,7 @@ just the version) so a late event cannot bring it back.
 """
 
 from alembic import op
+
 from crm_platform.consumer import PROCESSED_EVENTS_TABLE_SQL
 from crm_platform.identity.pg_directory import IDENTITY_TABLES_SQL
 

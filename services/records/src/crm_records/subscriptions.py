@@ -10,6 +10,7 @@ from crm_contracts import topics
 from crm_platform.broker import dead_letter_sink, subscribe
 from crm_platform.consumer import IdempotentConsumer
 from crm_records.adapters.associations_pg import deal_automation_events, rollup_events
+from crm_records.adapters.health_pg import health_score_events
 from crm_records.adapters.marketing_pg import list_membership_events
 
 SERVICE = "records"
@@ -33,3 +34,7 @@ def register(broker: KafkaBroker, pool: asyncpg.Pool, group_prefix: str = "") ->
             subscribe(broker, topic, IdempotentConsumer(
                 name=f"{group_prefix}{name}-{suffix}", service=SERVICE, pool=pool,
                 handle=handle, dead_letter=dead_letter))
+    # R-HLTH-2 / R-CSW-3: score changes -> health_score, health_status on the customer record.
+    subscribe(broker, topics.HEALTHSCORES.name, IdempotentConsumer(
+        name=f"{group_prefix}records-health-scores", service=SERVICE, pool=pool,
+        handle=health_score_events, dead_letter=dead_letter))

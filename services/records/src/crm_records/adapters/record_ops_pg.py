@@ -11,7 +11,8 @@ import asyncpg
 from crm_records.adapters.postgres import PgRecordStore
 
 # Tables holding a record's rows by (account_id, object_type, record_id): all erased by GDPR.
-_PER_RECORD_TABLES = ("property_history", "unique_values", "rollup_progress")
+_PER_RECORD_TABLES = ("property_history", "unique_values", "rollup_progress",
+                      "health_score_applied")
 
 
 class PgRecordOpsStore(PgRecordStore):

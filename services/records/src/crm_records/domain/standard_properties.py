@@ -66,11 +66,27 @@ def _activity_rollups(group: str) -> list[PropertyDefinition]:
 
 
 def _health(group: str) -> list[PropertyDefinition]:
+    """Written from the health score service's events; the bands are its (R-HLTH-1)."""
     return [
         _read_only("health_score", "Health score", "number", group),
         _read_only("health_status", "Health status", "enumeration", group,
-                   options=_options(("healthy", "Healthy"), ("at_risk", "At risk"),
-                                    ("critical", "Critical"))),
+                   options=_options(("at_risk", "At risk"), ("neutral", "Neutral"),
+                                    ("healthy", "Healthy"))),
+    ]
+
+
+def _analytics(group: str) -> list[PropertyDefinition]:
+    """Page-view roll-ups written by the tracking handler (R-MKT-2), and the email
+    reachability a list send reads (R-MKT-3)."""
+    return [
+        _read_only("hs_analytics_num_page_views", "Number of Pageviews", "number", group),
+        _read_only("hs_analytics_first_url", "First Page Seen", "string", group),
+        _read_only("hs_analytics_last_url", "Last Page Seen", "string", group),
+        _read_only("hs_analytics_first_timestamp", "Time First Seen", "datetime", group),
+        _read_only("hs_analytics_last_timestamp", "Time Last Seen", "datetime", group),
+        _p("hs_email_optout", "Unsubscribed from all email", "bool", group),
+        _p("hs_email_hard_bounce_reason_enum", "Email hard bounce reason", "enumeration",
+           group, options=_options("BAD_MAILBOX", "POLICY", "DOMAIN", "UNKNOWN")),
     ]
 
 
@@ -91,7 +107,7 @@ def _lifecycle(group: str) -> PropertyDefinition:
 def _contacts() -> list[PropertyDefinition]:
     g = "contactinformation"
     return [
-        *_common(g), *_activity_rollups(g), *_health(g), _lifecycle(g),
+        *_common(g), *_activity_rollups(g), *_health(g), *_analytics(g), _lifecycle(g),
         _p("email", "Email", "string", g, has_unique_value=True, holds_email_address=True,
            form_field=True),
         _read_only("hs_additional_emails", "Additional email addresses", "string", g),
@@ -295,7 +311,7 @@ def custom_object_base_properties() -> dict[str, PropertyDefinition]:
     """What every custom object has before its schema adds its own (pipelines too: R-PIPE-1)."""
     g = "custom"
     return _by_name([
-        *_common(g), *_activity_rollups(g),
+        *_common(g), *_activity_rollups(g), *_health(g),  # a custom object may be the customer
         _p("hs_pipeline", "Pipeline", "enumeration", g, external_options=True),
         _p("hs_pipeline_stage", "Stage", "enumeration", g, external_options=True),
     ])

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from crm_records.domain import tracking
-from crm_records.domain.errors import InvalidEmailAddress
-from crm_records.domain.properties import normalise_email
+from crm_records.domain.errors import InvalidEmailAddress, InvalidPropertyValues
+from crm_records.domain.properties import format_datetime, normalise_email
 from crm_records.domain.tracking import PageViewSummary
 from crm_records.handlers.marketing import MarketingSession, MarketingUnitOfWork, NotFound
 from crm_records.handlers.records import Actor
@@ -21,6 +21,35 @@ class Identified:
     created: bool
 
 
+def analytics_values(summary: PageViewSummary) -> dict[str, str | None]:
+    """The roll-ups as the contact's read-only hs_analytics_* properties."""
+    def moment(at: datetime | None) -> str | None:
+        return None if at is None else format_datetime(at)
+    return {"hs_analytics_num_page_views": str(summary.page_views),
+            "hs_analytics_first_url": summary.first_url,
+            "hs_analytics_last_url": summary.last_url,
+            "hs_analytics_first_timestamp": moment(summary.first_seen_at),
+            "hs_analytics_last_timestamp": moment(summary.last_seen_at)}
+
+
+async def refresh_contact_rollups(session: MarketingSession, account_id: int, contact_id: int,
+                                  now: datetime) -> None:
+    """Recompute the contact's page-view roll-ups and write them onto the contact as a
+    trusted ANALYTICS write in the same transaction (history and events follow; an
+    unchanged roll-up writes nothing)."""
+    summary = await session.store.refresh_rollup(account_id, contact_id, now)
+    if not await session.store.contact_properties(account_id, [contact_id]):
+        return  # archived or merged away: the roll-up table keeps the figures
+    actor = Actor(account_id, None, "ANALYTICS", "pageviews", trusted=True)
+    try:
+        await session.records.update(actor, "contacts", [(contact_id,
+                                                          analytics_values(summary))])
+    except InvalidPropertyValues:
+        # An account whose contact catalogue was seeded before these properties existed:
+        # its roll-ups stay readable from /tracking/v1/.../contacts/{id} only.
+        return
+
+
 async def link_visitor(session: MarketingSession, account_id: int, hutk: str, contact_id: int,
                        how: str, now: datetime) -> None:
     """Link a cookie to a contact (only by a form or identify call) and bring the
@@ -28,9 +57,9 @@ async def link_visitor(session: MarketingSession, account_id: int, hutk: str, co
     if not tracking.links_cookie(how):
         raise ValueError(f"{how} never links a visitor cookie (R-MKT-2)")
     previous = await session.store.link_cookie(account_id, hutk, contact_id, how, now)
-    await session.store.refresh_rollup(account_id, contact_id, now)
+    await refresh_contact_rollups(session, account_id, contact_id, now)
     if previous is not None:
-        await session.store.refresh_rollup(account_id, previous, now)
+        await refresh_contact_rollups(session, account_id, previous, now)
 
 
 async def find_or_create_contact(session: MarketingSession, actor: Actor, address: str,
@@ -67,7 +96,7 @@ class TrackingHandler:
                 portal_id, view, tracking.is_sales_email_click(view.url))
             contact_id = await session.store.cookie_contact(portal_id, view.hutk)
             if contact_id is not None and added:
-                await session.store.refresh_rollup(portal_id, contact_id, now)
+                await refresh_contact_rollups(session, portal_id, contact_id, now)
         return contact_id
 
     async def identify(self, portal_id: int, email: object, hutk: object) -> Identified:

@@ -32,7 +32,7 @@ async def timeline(objectType: str, objectId: str, caller: Caller, app: App,
     except ValueError:
         raise ApiError(400, f"Invalid paging cursor 'after': {after!r}") from None
     page = await app.timeline.timeline(caller.account_id, object_type, record_id,
-                                       after=after, limit=limit)
+                                       after=after, limit=limit, viewer=caller)
     body: dict[str, Any] = {"results": [{
         "id": str(item.id), "objectType": item.object_type,
         "objectTypeId": object_type_id(item.object_type),

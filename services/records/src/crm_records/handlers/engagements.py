@@ -22,7 +22,9 @@ from typing import Protocol
 from crm_records.domain.engagements import email_addresses, sanitise_email_html
 from crm_records.domain.record import Record
 from crm_records.domain.timeline import page_after, timeline_position
+from crm_platform.identity.principal import Principal
 from crm_records.handlers.records import RecordNotFound
+from crm_records.handlers.visibility import may_view
 
 ADDRESS_PROPERTIES = ("email", "hs_additional_emails")
 HTML_PROPERTIES = ("hs_email_html",)
@@ -83,11 +85,14 @@ class TimelineHandler:
         self.unit_of_work = unit_of_work
 
     async def timeline(self, account_id: int, object_type: str, record_id: int, *,
-                       after: str | None = None, limit: int = 20) -> TimelinePage:
+                       after: str | None = None, limit: int = 20,
+                       viewer: Principal | None = None) -> TimelinePage:
+        """R-AUTH-3: a record the viewer may not see has no timeline (404), and an
+        engagement they may not see never appears on one."""
         cursor = decode_cursor(after)
         async with self.unit_of_work() as store:
             record = await store.get_record(account_id, object_type, record_id)
-            if record is None:
+            if record is None or not may_view(viewer, record):
                 raise RecordNotFound(object_type, [record_id])
             engagements = await store.associated_engagements(account_id, object_type,
                                                              record_id)
@@ -95,7 +100,8 @@ class TimelineHandler:
                 addresses = contact_addresses(record)
                 if addresses:
                     engagements += await store.emails_logged_to(account_id, addresses)
-        unique = {(e.object_type, e.record_id): e for e in engagements if not e.archived}
+        unique = {(e.object_type, e.record_id): e for e in engagements
+                  if not e.archived and may_view(viewer, e)}
         items = [shown(p.record) for p in page_after(
             [_Positioned(e) for e in unique.values()], cursor, limit + 1)]
         page, more = items[:limit], len(items) > limit

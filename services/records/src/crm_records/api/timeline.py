@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from crm_platform.identity.principal import Principal
-from crm_platform.problem import ApiError
 from fastapi import APIRouter, Depends, Query
 
+from crm_platform.identity.principal import Principal
+from crm_platform.problem import ApiError
 from crm_records.api import presenter
 from crm_records.api.deps import container, principal
 from crm_records.bootstrap import Container

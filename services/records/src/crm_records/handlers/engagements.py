@@ -19,10 +19,10 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
+from crm_platform.identity.principal import Principal
 from crm_records.domain.engagements import email_addresses, sanitise_email_html
 from crm_records.domain.record import Record
 from crm_records.domain.timeline import page_after, timeline_position
-from crm_platform.identity.principal import Principal
 from crm_records.handlers.records import RecordNotFound
 from crm_records.handlers.visibility import may_view
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-from crm_platform.identity.directory import IdentityDirectory
 
+from crm_platform.identity.directory import IdentityDirectory
 from crm_workspace.adapters.crm_api import CrmApi
 
 

@@ -6,13 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from fastapi import FastAPI
+
 from crm_platform.http import base_app
 from crm_platform.identity.pg_directory import PgIdentityDirectory
 from crm_platform.identity.ratelimit import RateLimiter
 from crm_platform.lifecycle import Runtime, start_runtime
 from crm_platform.runner import run_service
-from fastapi import FastAPI
-
 from crm_workspace import subscriptions
 from crm_workspace.adapters.crm_api import CrmApi
 from crm_workspace.api import (

@@ -9,12 +9,12 @@
 from __future__ import annotations
 
 import asyncpg
+from faststream.kafka import KafkaBroker
+
 from crm_contracts import topics
 from crm_platform.broker import dead_letter_sink, subscribe
 from crm_platform.consumer import IdempotentConsumer
 from crm_platform.identity.consumer import subscribe_identity
-from faststream.kafka import KafkaBroker
-
 from crm_workspace.handlers.alerts import apply_health_events
 from crm_workspace.handlers.read_model import apply_record_events
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from crm_platform.testing import (
     drop_database,
     eventually,

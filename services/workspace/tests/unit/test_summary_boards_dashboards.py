@@ -4,6 +4,7 @@ dashboard confirmation (R-CSW-3, R-CSW-6, R-CSW-10)."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from crm_workspace.domain.boards import board_columns
 from crm_workspace.domain.dashboards import (
     DashboardGrant,

@@ -4,6 +4,7 @@ windows (R-CSW-3, R-CSW-7, R-CSW-8)."""
 from datetime import UTC, date, datetime
 
 import pytest
+
 from crm_workspace.domain.calendar import (
     UnknownTimeZone,
     due_bucket,

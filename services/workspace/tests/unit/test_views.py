@@ -1,6 +1,7 @@
 """Customer views: standard, custom, shared defaults, and their search bodies (R-CSW-4)."""
 
 import pytest
+
 from crm_workspace.domain.views import (
     ASSIGNED_LAST_30_DAYS,
     OWNED_BY_ME,

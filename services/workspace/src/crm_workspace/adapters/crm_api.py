@@ -5,6 +5,7 @@ index lag (R-SRCH-2) apply to the workspace exactly as to any client."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -25,12 +26,26 @@ class UpstreamError(Exception):
         return str(self.body)
 
 
+def segment(value: str) -> str:
+    """One path segment, escaped: ids and type names come from callers."""
+    try:
+        return quote(value, safe="")
+    except UnicodeEncodeError:  # lone surrogates: no such record or type
+        raise UpstreamError(404, {"message": f"{value!r} not found"}) from None
+
+
 class CrmApi:
     def __init__(self, records_url: str, search_url: str, timeout: float = 30.0,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.records_url = records_url.rstrip("/")
         self.search_url = search_url.rstrip("/")
         self.client = httpx.AsyncClient(timeout=timeout, transport=transport)
+
+    def _records(self, *parts: str) -> str:
+        return f"{self.records_url}/crm/v3/" + "/".join(segment(p) for p in parts)
+
+    def _objects(self, object_type: str, *parts: str) -> str:
+        return self._records("objects", object_type, *parts)
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -42,7 +57,7 @@ class CrmApi:
             answer = await self.client.request(
                 method, url, headers={"Authorization": f"Bearer {token}", **(extra_headers or {})},
                 **kwargs)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise UpstreamError(503, {"message": f"{url.split('/crm')[0]} unreachable: {exc}"}
                                 ) from exc
         if answer.status_code >= 400:
@@ -57,12 +72,12 @@ class CrmApi:
 
     # ---- records ----
     async def properties(self, token: str, object_type: str) -> list[dict[str, Any]]:
-        body = await self._call("GET", f"{self.records_url}/crm/v3/properties/{object_type}",
+        body = await self._call("GET", self._records("properties", object_type),
                                 token)
         return body["results"]
 
     async def pipelines(self, token: str, object_type: str) -> list[dict[str, Any]]:
-        body = await self._call("GET", f"{self.records_url}/crm/v3/pipelines/{object_type}",
+        body = await self._call("GET", self._records("pipelines", object_type),
                                 token)
         return body["results"]
 
@@ -75,33 +90,33 @@ class CrmApi:
         if with_history:
             params["propertiesWithHistory"] = ",".join(with_history)
         return await self._call(
-            "GET", f"{self.records_url}/crm/v3/objects/{object_type}/{record_id}", token,
+            "GET", self._objects(object_type, record_id), token,
             params=params)
 
     async def history(self, token: str, object_type: str, record_id: str) -> dict[str, Any]:
         return await self._call(
-            "GET", f"{self.records_url}/crm/v3/objects/{object_type}/{record_id}/history", token)
+            "GET", self._objects(object_type, record_id, "history"), token)
 
     async def create(self, token: str, object_type: str, properties: dict[str, Any]
                      ) -> dict[str, Any]:
-        return await self._call("POST", f"{self.records_url}/crm/v3/objects/{object_type}",
+        return await self._call("POST", self._objects(object_type),
                                 token, json={"properties": properties})
 
     async def update(self, token: str, object_type: str, record_id: str,
                      properties: dict[str, Any]) -> dict[str, Any]:
         return await self._call(
-            "PATCH", f"{self.records_url}/crm/v3/objects/{object_type}/{record_id}", token,
+            "PATCH", self._objects(object_type, record_id), token,
             json={"properties": properties})
 
     async def batch_update(self, token: str, object_type: str,
                            updates: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
         return await self._call(
-            "POST", f"{self.records_url}/crm/v3/objects/{object_type}/batch/update", token,
+            "POST", self._objects(object_type, "batch", "update"), token,
             json={"inputs": [{"id": i, "properties": p} for i, p in updates]})
 
     async def batch_archive(self, token: str, object_type: str, ids: list[str]) -> None:
         await self._call(
-            "POST", f"{self.records_url}/crm/v3/objects/{object_type}/batch/archive", token,
+            "POST", self._objects(object_type, "batch", "archive"), token,
             json={"inputs": [{"id": i} for i in ids]})
 
     # ---- search ----
@@ -111,6 +126,6 @@ class CrmApi:
         honoured ('applied' or 'timed-out'; None when none was passed)."""
         headers = {"X-CRM-Consistency-Token": consistency_token} if consistency_token else {}
         answer = await self._call(
-            "POST", f"{self.search_url}/crm/v3/objects/{object_type}/search", token,
+            "POST", f"{self.search_url}/crm/v3/objects/{segment(object_type)}/search", token,
             json=body, extra_headers=headers, with_headers=True)
         return answer[0], answer[1].get("x-crm-index-consistency")

@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+
 from crm_platform.identity.access import visibility_sql
 from crm_platform.identity.principal import Principal
-
 from crm_workspace.domain.calendar import DueWindows
 from crm_workspace.domain.tasks import COMPLETED, DUE, STATUS, stamp
 

@@ -7,13 +7,19 @@ import asyncio
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
 from crm_platform.identity.principal import Principal
 from crm_platform.problem import ApiError
-from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
-
 from crm_workspace.adapters import store
-from crm_workspace.api.common import ensure_user_in_account, subject_user, time_zone
+from crm_workspace.api.common import (
+    UserIdQuery,
+    ensure_user_in_account,
+    storable_text,
+    subject_user,
+    time_zone,
+)
 from crm_workspace.api.deps import area, bearer, container
 from crm_workspace.bootstrap import Container
 from crm_workspace.domain.access import Area
@@ -28,6 +34,7 @@ from crm_workspace.domain.tasks import (
 )
 from crm_workspace.handlers.jobs import run_bulk_job
 
+Text = Annotated[str, AfterValidator(storable_text)]
 router = APIRouter(prefix="/workspace/v1", tags=["actions"])
 Caller = Annotated[Principal, Depends(area(Area.ACTIONS))]
 App = Annotated[Container, Depends(container)]
@@ -44,10 +51,10 @@ class TaskPage(BaseModel):
 
 class TaskIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    subject: str = Field(min_length=1, max_length=500)
+    subject: Text = Field(min_length=1, max_length=500)
     dueAt: datetime | None = None
     ownerId: int | None = Field(None, ge=1, le=2**62)
-    properties: dict[str, str | None] = Field(default_factory=dict, max_length=50)
+    properties: dict[Text, Text | None] = Field(default_factory=dict, max_length=50)
     createAnother: bool = False
 
 
@@ -60,17 +67,17 @@ class TaskCreated(BaseModel):
 class TaskSelection(BaseModel):
     model_config = ConfigDict(extra="forbid")
     view: TaskView = "all"
-    timeZone: str = Field("UTC", max_length=64)
+    timeZone: Text = Field("UTC", max_length=64)
 
 
 class BulkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     action: Literal["mark_complete", "mark_incomplete", "assign", "edit_property", "delete"]
-    taskIds: list[str] | None = Field(None, max_length=MAX_BULK)
+    taskIds: list[Text] | None = Field(None, max_length=MAX_BULK)
     matching: TaskSelection | None = Field(None, description="every task of this view")
     ownerId: int | None = Field(None, ge=1, le=2**62)
-    propertyName: str | None = Field(None, max_length=100)
-    value: str | None = Field(None, max_length=65536)
+    propertyName: Text | None = Field(None, max_length=100)
+    value: Text | None = Field(None, max_length=65536)
 
 
 class JobOut(BaseModel):
@@ -95,7 +102,7 @@ async def _search_tasks(app: Container, token: str, filters: list[dict[str, Any]
 
 @router.get("/tasks", response_model=TaskPage)
 async def list_tasks(request: Request, caller: Caller, app: App, view: TaskView = "all",
-                     timeZone: str = "UTC", userId: int | None = None,
+                     timeZone: str = "UTC", userId: UserIdQuery = None,
                      limit: Annotated[int, Query(ge=1, le=200)] = 100,
                      after: str | None = None) -> TaskPage:
     user_id = subject_user(caller, userId)

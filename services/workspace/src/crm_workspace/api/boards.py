@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
 from crm_platform.identity.principal import Principal
 from crm_platform.problem import ApiError
-from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
-
 from crm_workspace.adapters import store
+from crm_workspace.api.common import storable_text
 from crm_workspace.api.deps import area, bearer, container
 from crm_workspace.bootstrap import Container
 from crm_workspace.domain.access import Area
@@ -24,6 +25,7 @@ from crm_workspace.domain.boards import (
 )
 from crm_workspace.domain.settings import ObjectSettings, WorkspaceSettings
 
+Text = Annotated[str, AfterValidator(storable_text)]
 router = APIRouter(prefix="/workspace/v1/boards", tags=["boards"])
 Caller = Annotated[Principal, Depends(area(Area.SERVICES))]
 App = Annotated[Container, Depends(container)]
@@ -42,8 +44,8 @@ class Board(BaseModel):
 
 class MoveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    stageId: str = Field(min_length=1, max_length=100)
-    properties: dict[str, str | None] = Field(
+    stageId: Text = Field(min_length=1, max_length=100)
+    properties: dict[Text, Text | None] = Field(
         default_factory=dict, max_length=50,
         description="values the target stage requires, set in the same update")
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Query
+
 from crm_platform.identity.access import require
 from crm_platform.identity.principal import Principal
 from crm_platform.problem import ApiError
-
 from crm_workspace.domain.access import can_open_summary_of
 from crm_workspace.domain.calendar import UnknownTimeZone, zone
 
@@ -31,3 +34,18 @@ async def ensure_user_in_account(pool, account_id: int, user_id: int) -> None:  
                                 "user_id = $2", account_id, user_id)
     if not found:
         raise ApiError(404, f"User {user_id} not found")
+
+
+def storable_text(value: str) -> str:
+    """PostgreSQL text takes neither NUL nor lone surrogates: refuse them as bad input."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+# Whose workspace to show (R-CSW-3); ids are PostgreSQL bigints.
+UserIdQuery = Annotated[int | None, Query(ge=1, le=2**63 - 1)]

@@ -7,11 +7,12 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
+from fastapi import APIRouter, Depends, Response
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
 from crm_platform.identity.principal import Principal
 from crm_platform.problem import ApiError
-from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel, ConfigDict, Field
-
+from crm_workspace.api.common import storable_text
 from crm_workspace.api.deps import area, container
 from crm_workspace.bootstrap import Container
 from crm_workspace.domain.access import Area
@@ -22,6 +23,7 @@ from crm_workspace.domain.dashboards import (
     visible_to,
 )
 
+Text = Annotated[str, AfterValidator(storable_text)]
 router = APIRouter(prefix="/workspace/v1/dashboards", tags=["dashboards"])
 Caller = Annotated[Principal, Depends(area(Area.DASHBOARDS))]
 App = Annotated[Container, Depends(container)]
@@ -29,8 +31,8 @@ App = Annotated[Container, Depends(container)]
 
 class DashboardIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    dashboardId: str = Field(min_length=1, max_length=100)
-    name: str = Field(min_length=1, max_length=200)
+    dashboardId: Text = Field(min_length=1, max_length=100)
+    name: Text = Field(min_length=1, max_length=200)
     visibility: Literal["everyone", "teams"] = "everyone"
     teamIds: list[int] = Field(default_factory=list, max_length=100)
     confirmAccess: bool = Field(False, description="must be true: the chosen users gain "

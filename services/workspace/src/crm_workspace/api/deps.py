@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from fastapi import Depends, Request
+
 from crm_platform.identity.access import require
 from crm_platform.identity.fastapi import principal_dependency
 from crm_platform.identity.principal import Principal
-from fastapi import Depends, Request
-
 from crm_workspace.bootstrap import Container
 from crm_workspace.domain.access import Area, can_use
 

@@ -4,11 +4,11 @@ a refusal of the records or search API is handed back as that service wrote it
 
 from __future__ import annotations
 
-from crm_platform.identity.errors import Forbidden
-from crm_platform.problem import ApiError, render
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from crm_platform.identity.errors import Forbidden
+from crm_platform.problem import ApiError, render
 from crm_workspace.adapters.crm_api import UpstreamError
 
 

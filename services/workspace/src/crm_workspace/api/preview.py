@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from crm_platform.identity.principal import Principal
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from crm_platform.identity.principal import Principal
+from crm_workspace.api.common import storable_text
 from crm_workspace.api.deps import area, bearer, container
 from crm_workspace.bootstrap import Container
 from crm_workspace.domain.access import Area
 
+Text = Annotated[str, AfterValidator(storable_text)]
 router = APIRouter(prefix="/workspace/v1/preview", tags=["preview"])
 Caller = Annotated[Principal, Depends(area(Area.PREVIEW))]
 App = Annotated[Container, Depends(container)]
@@ -26,7 +28,7 @@ class Preview(BaseModel):
 
 class EditIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    properties: dict[str, str | None] = Field(min_length=1, max_length=50)
+    properties: dict[Text, Text | None] = Field(min_length=1, max_length=50)
 
 
 @router.get("/{objectType}/{recordId}", response_model=Preview)

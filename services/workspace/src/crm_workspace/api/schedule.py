@@ -7,12 +7,13 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from crm_platform.identity.principal import Principal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
+from crm_platform.identity.principal import Principal
+from crm_platform.problem import ApiError
 from crm_workspace.adapters import read_model
-from crm_workspace.api.common import ensure_user_in_account, subject_user, time_zone
+from crm_workspace.api.common import UserIdQuery, ensure_user_in_account, subject_user, time_zone
 from crm_workspace.api.deps import area, container
 from crm_workspace.bootstrap import Container
 from crm_workspace.domain.access import Area
@@ -37,13 +38,17 @@ async def schedule(caller: Annotated[Principal, Depends(area(Area.SCHEDULE))],
                    span: Literal["day", "week", "month"] = "week",
                    date_: Annotated[date | None, Query(alias="date")] = None,
                    timeZone: str = "UTC", hideWeekends: bool = False,
-                   userId: int | None = None) -> Schedule:
+                   userId: UserIdQuery = None) -> Schedule:
     user_id = subject_user(caller, userId)
     if user_id != caller.user_id:
         await ensure_user_in_account(app.pool, caller.account_id, user_id)
     tz = time_zone(timeZone)
     anchor = date_ or app.clock().astimezone(tz).date()
-    window = schedule_window(span, anchor, tz, hide_weekends=hideWeekends)
+    try:
+        window = schedule_window(span, anchor, tz, hide_weekends=hideWeekends)
+    except OverflowError:
+        raise ApiError(400, f"date {anchor} is out of range",
+                       [{"message": "date: out of range", "in": "date"}]) from None
     async with app.pool.acquire() as conn:
         items = await read_model.scheduled_items(conn, caller, user_id, window.start,
                                                  window.end)

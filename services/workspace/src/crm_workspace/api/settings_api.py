@@ -4,42 +4,45 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from fastapi import APIRouter, Depends, Request
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
 from crm_platform.identity.principal import Principal
 from crm_platform.problem import ApiError
-from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field
-
 from crm_workspace.adapters import store
+from crm_workspace.api.common import storable_text
 from crm_workspace.api.deps import area, bearer, container
 from crm_workspace.bootstrap import Container
 from crm_workspace.domain.access import Area
 from crm_workspace.domain.settings import WorkspaceSettings
 from crm_workspace.handlers.settings import SettingsInvalid, change_settings
 
+Text = Annotated[str, AfterValidator(storable_text)]
 router = APIRouter(prefix="/workspace/v1/settings", tags=["settings"])
+NAME = r"^[A-Za-z0-9_-]+$"  # object type and property names as the records API spells them
 
 
 class ObjectSettingsModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    objectType: str = Field(min_length=1, max_length=100)
-    csmProperty: str = Field("hubspot_owner_id", min_length=1, max_length=100)
-    renewalDateProperty: str | None = Field(None, max_length=100)
-    pipelines: list[str] = Field(default_factory=list, max_length=50)
-    defaultPipeline: str | None = Field(None, max_length=100)
+    objectType: Text = Field(min_length=1, max_length=100, pattern=NAME)
+    csmProperty: Text = Field("hubspot_owner_id", min_length=1, max_length=100, pattern=NAME)
+    renewalDateProperty: Text | None = Field(None, max_length=100, pattern=NAME)
+    pipelines: list[Text] = Field(default_factory=list, max_length=50)
+    defaultPipeline: Text | None = Field(None, max_length=100)
     defaultLayout: str = "board"
 
 
 class CustomersSettingsModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    objectType: str = Field(min_length=1, max_length=100)
-    csmProperty: str = Field("hubspot_owner_id", min_length=1, max_length=100)
-    renewalDateProperty: str | None = Field(None, max_length=100)
+    objectType: Text = Field(min_length=1, max_length=100, pattern=NAME)
+    csmProperty: Text = Field("hubspot_owner_id", min_length=1, max_length=100, pattern=NAME)
+    renewalDateProperty: Text | None = Field(None, max_length=100, pattern=NAME)
 
 
 class RevenueSettingsModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
     objects: list[ObjectSettingsModel] = Field(min_length=1, max_length=5)
-    defaultObjectType: str = Field(min_length=1, max_length=100)
+    defaultObjectType: Text = Field(min_length=1, max_length=100, pattern=NAME)
 
 
 class SettingsModel(BaseModel):

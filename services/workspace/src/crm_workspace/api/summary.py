@@ -7,12 +7,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from crm_platform.identity.principal import Principal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
+from crm_platform.identity.principal import Principal
 from crm_workspace.adapters import read_model, store
-from crm_workspace.api.common import ensure_user_in_account, subject_user, time_zone
+from crm_workspace.api.common import UserIdQuery, ensure_user_in_account, subject_user, time_zone
 from crm_workspace.api.deps import area, container
 from crm_workspace.api.views import visible_views
 from crm_workspace.bootstrap import Container
@@ -37,7 +37,7 @@ class Summary(BaseModel):
 @router.get("/summary", response_model=Summary)
 async def summary(caller: Annotated[Principal, Depends(area(Area.SUMMARY))],
                   app: Annotated[Container, Depends(container)],
-                  timeZone: str = "UTC", userId: int | None = None,
+                  timeZone: str = "UTC", userId: UserIdQuery = None,
                   alertLimit: Annotated[int, Query(ge=1, le=500)] = 100) -> Summary:
     user_id = subject_user(caller, userId)
     if user_id != caller.user_id:

@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
 from crm_contracts import topics
 from crm_contracts.envelope import CloudEvent, record_key
 from crm_contracts.workspace.v1 import ViewDeleted, ViewSaved
@@ -13,10 +16,8 @@ from crm_platform.identity.access import require
 from crm_platform.identity.principal import Principal
 from crm_platform.outbox import OutgoingEvent, enqueue
 from crm_platform.problem import ApiError
-from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
-
 from crm_workspace.adapters import store
+from crm_workspace.api.common import storable_text
 from crm_workspace.api.deps import area, bearer, container
 from crm_workspace.bootstrap import Container
 from crm_workspace.domain.access import Area, can_share_view
@@ -37,6 +38,7 @@ from crm_workspace.domain.views import (
     standard_views,
 )
 
+Text = Annotated[str, AfterValidator(storable_text)]
 router = APIRouter(prefix="/workspace/v1/views", tags=["views"])
 Caller = Annotated[Principal, Depends(area(Area.CUSTOMERS))]
 App = Annotated[Container, Depends(container)]
@@ -47,11 +49,11 @@ ASSIGNED_IDS_CAP = 100  # the search API's IN list; the run says when more were 
 
 class Filter(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    propertyName: str = Field(min_length=1, max_length=100)
-    operator: str = Field(min_length=1, max_length=30)
-    value: str | None = Field(None, max_length=1000)
-    values: list[str] | None = Field(None, max_length=100)
-    highValue: str | None = Field(None, max_length=1000)
+    propertyName: Text = Field(min_length=1, max_length=100)
+    operator: Text = Field(min_length=1, max_length=30)
+    value: Text | None = Field(None, max_length=1000)
+    values: list[Text] | None = Field(None, max_length=100)
+    highValue: Text | None = Field(None, max_length=1000)
 
 
 class FilterGroup(BaseModel):
@@ -61,20 +63,20 @@ class FilterGroup(BaseModel):
 
 class Sort(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    propertyName: str = Field(min_length=1, max_length=100)
+    propertyName: Text = Field(min_length=1, max_length=100)
     direction: Literal["ASCENDING", "DESCENDING"] = "ASCENDING"
 
 
 class ViewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     tab: Tab = "customers"
-    objectType: str | None = Field(None, max_length=100, description="revenue tab only")
-    name: str = Field(min_length=1, max_length=200)
+    objectType: Text | None = Field(None, max_length=100, description="revenue tab only")
+    name: Text = Field(min_length=1, max_length=200)
     sharing: Literal["private", "everyone"] = "private"
-    description: str = Field("", max_length=1000)
+    description: Text = Field("", max_length=1000)
     isDefault: bool = False
     filterGroups: list[FilterGroup] = Field(default_factory=list, max_length=5)
-    columns: list[str] = Field(default_factory=list, max_length=50)
+    columns: list[Text] = Field(default_factory=list, max_length=50)
     sorts: list[Sort] = Field(default_factory=list, max_length=3)
 
 
@@ -101,7 +103,7 @@ class ViewsPage(BaseModel):
 class DefaultOrder(BaseModel):
     model_config = ConfigDict(extra="forbid")
     tab: Tab = "customers"
-    viewIds: list[str] = Field(max_length=6)
+    viewIds: list[Text] = Field(max_length=6)
 
 
 class RunIn(BaseModel):
@@ -112,10 +114,10 @@ class RunIn(BaseModel):
     lastActivityBefore: datetime | None = None
     filters: list[Filter] = Field(default_factory=list, max_length=6,
                                   description="any property, ANDed with the view's filters")
-    properties: list[str] = Field(default_factory=list, max_length=50)
+    properties: list[Text] = Field(default_factory=list, max_length=50)
     limit: int = Field(100, ge=1, le=200)
-    after: str | None = Field(None, max_length=20)
-    consistencyToken: str | None = Field(None, max_length=4000)
+    after: Text | None = Field(None, max_length=20)
+    consistencyToken: Text | None = Field(None, max_length=4000)
 
 
 class RunOut(BaseModel):
@@ -126,7 +128,7 @@ class RunOut(BaseModel):
     paging: dict[str, Any] | None = None
     # The search index is built from events: a run reflects it as of now (R-SRCH-2).
     indexConsistency: str
-    notes: list[str] = Field(default_factory=list)
+    notes: list[Text] = Field(default_factory=list)
 
 
 def view_out(view: View) -> ViewOut:

@@ -4,6 +4,7 @@ the Summary shows those fired in the last 14 days (repeats change nothing)."""
 from __future__ import annotations
 
 import asyncpg
+
 from crm_contracts.envelope import CloudEvent
 from crm_contracts.healthscores.v1 import HealthAlertRaised
 

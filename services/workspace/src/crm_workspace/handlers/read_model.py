@@ -4,8 +4,8 @@ user assignments) in step with crm.records.v1 (R-BUS-3: idempotent, any order)."
 from __future__ import annotations
 
 import asyncpg
-from crm_contracts.envelope import CloudEvent
 
+from crm_contracts.envelope import CloudEvent
 from crm_workspace.domain.read_model import assignments, forgotten, newest, snapshot
 
 

@@ -11,7 +11,6 @@ from crm_contracts.envelope import CloudEvent, record_key
 from crm_contracts.workspace.v1 import WorkspaceSettingsChanged
 from crm_platform.identity.principal import Principal
 from crm_platform.outbox import OutgoingEvent, enqueue
-
 from crm_workspace.adapters import store
 from crm_workspace.adapters.crm_api import CrmApi, UpstreamError
 from crm_workspace.bootstrap import Container

@@ -9,6 +9,7 @@ the *Assigned in the last 30 days* view reads.
 """
 
 from alembic import op
+
 from crm_platform.consumer import PROCESSED_EVENTS_TABLE_SQL
 from crm_platform.identity.pg_directory import IDENTITY_TABLES_SQL
 from crm_platform.outbox import OUTBOX_TABLE_SQL

@@ -17,6 +17,8 @@ class PlatformSettings(BaseSettings):
     operator_key: SecretStr | None = None
     host: str = "127.0.0.1"
     port: int = 8000
+    # HTTP worker processes (crm_platform.runner): 2 uses both cores of a small node.
+    workers: int = 1
     db_pool_min: int = 2
     db_pool_max: int = 10
     # Background work a replica runs besides HTTP; tests switch parts off.

@@ -38,7 +38,7 @@ async def test_contacts_of_a_company_follow_association_events(platform):  # R-S
         headers=headers)
     assert put.status_code == 200, put.text
 
-    assert await eventually(lambda: contacts_of(platform, headers, company), timeout=300,
+    assert await eventually(lambda: contacts_of(platform, headers, company), timeout=600,
                             what="the contact associated with the company") == [linked]
     assert unlinked not in (await contacts_of(platform, headers, company) or [])
 

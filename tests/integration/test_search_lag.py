@@ -23,7 +23,7 @@ async def test_lag_per_object_type_after_indexing(platform):  # R-SRCH-2
         return answer.status_code == 200 and \
             answer.headers["X-CRM-Index-Consistency"] == "applied"
 
-    await eventually(indexed, timeout=300, interval=0.5, what="the deal indexed")
+    await eventually(indexed, timeout=600, interval=0.5, what="the deal indexed")
     answer = await platform.search.get("/search/v1/lag", headers=headers)
     assert answer.status_code == 200, answer.text
     deals = {t["objectType"]: t for t in answer.json()["objectTypes"]}["deals"]

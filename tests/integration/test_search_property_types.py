@@ -44,7 +44,7 @@ async def test_numbers_and_dates_compare_by_their_defined_types(platform):  # R-
         return await ids(platform, headers, has_seats) == sorted(made.values(), key=int)
 
     # A fresh consumer group replays the whole topic first: that can take a while.
-    await eventually(both_indexed, timeout=300, what="both contacts indexed")
+    await eventually(both_indexed, timeout=600, what="both contacts indexed")
     # As strings "10" < "9" and nothing is greater than "9"; as numbers 10 is.
     seats_gt_9 = {"propertyName": "seats", "operator": "GT", "value": "9"}
     assert await ids(platform, headers, seats_gt_9) == [made["ten"]]
@@ -68,4 +68,4 @@ async def test_a_bad_number_is_refused_once_the_type_is_known(platform):  # R-SR
                 {"propertyName": "score", "operator": "EQ", "value": "high"}]}]})
         return answer.status_code == 400 and "score" in answer.json()["message"]
 
-    assert await eventually(refused, timeout=300, what="score typed as a number")
+    assert await eventually(refused, timeout=600, what="score typed as a number")

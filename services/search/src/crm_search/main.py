@@ -16,7 +16,7 @@ from crm_platform.lag import ConsumerLagExporter
 from crm_platform.lifecycle import Runtime, start_runtime
 from crm_platform.runner import run_service
 from crm_search import subscriptions
-from crm_search.api import lag, search
+from crm_search.api import explain, lag, search
 from crm_search.bootstrap import Container
 from crm_search.settings import Settings
 
@@ -55,6 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
                    checks=lambda: runtime.checks() if runtime else {})
     app.include_router(search.router)
     app.include_router(lag.router)
+    app.include_router(explain.router)
     return app
 
 

@@ -20,6 +20,7 @@ from crm_workspace.api import (
     boards,
     dashboards,
     errors,
+    feed,
     preview,
     schedule,
     settings_api,
@@ -63,7 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
                    checks=lambda: runtime.checks() if runtime else {})
     errors.install(app)
     for module in (settings_api, views, actions, summary, schedule, boards, preview,
-                   dashboards):
+                   dashboards, feed):
         app.include_router(module.router)
     return app
 

@@ -2,6 +2,8 @@
 
 - crm.records.v1 (every record event type): the read model of records and
   user assignments (customers, tasks, meetings, engagements).
+- crm.associations.v1 (added, removed): which contact belongs to which company
+  and which engagement to which contact, for the feed.
 - crm.healthscores.v1 (alert raised): the Summary's alerts for each CSM.
 - crm.identity.v1: the copy of users, teams and tokens that authenticates calls.
 """
@@ -16,6 +18,7 @@ from crm_platform.broker import dead_letter_sink, subscribe
 from crm_platform.consumer import IdempotentConsumer
 from crm_platform.identity.consumer import subscribe_identity
 from crm_workspace.handlers.alerts import apply_health_events
+from crm_workspace.handlers.associations import apply_association_events
 from crm_workspace.handlers.read_model import apply_record_events
 
 SERVICE = "workspace"
@@ -27,6 +30,9 @@ def register(broker: KafkaBroker, pool: asyncpg.Pool, group_prefix: str = "") ->
     subscribe(broker, topics.RECORDS.name, IdempotentConsumer(
         name=f"{group_prefix}workspace-records", service=SERVICE, pool=pool,
         handle=apply_record_events, dead_letter=dead_letter))
+    subscribe(broker, topics.ASSOCIATIONS.name, IdempotentConsumer(
+        name=f"{group_prefix}workspace-associations", service=SERVICE, pool=pool,
+        handle=apply_association_events, dead_letter=dead_letter))
     subscribe(broker, topics.HEALTHSCORES.name, IdempotentConsumer(
         name=f"{group_prefix}workspace-health-alerts", service=SERVICE, pool=pool,
         handle=apply_health_events, dead_letter=dead_letter))

@@ -102,6 +102,29 @@ class CrmApi:
         return await self._call("POST", self._objects(object_type),
                                 token, json={"properties": properties})
 
+    async def create_with_associations(self, token: str, object_type: str,
+                                       body: dict[str, Any]) -> dict[str, Any]:
+        """body is the hosted create body: {properties, associations: [{to, types}]}."""
+        return await self._call("POST", self._objects(object_type), token, json=body)
+
+    async def timeline(self, token: str, object_type: str, record_id: str,
+                       limit: int = 20, after: str | None = None) -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": limit, **({"after": after} if after else {})}
+        return await self._call("GET", self._objects(object_type, record_id, "timeline"),
+                                token, params=params)
+
+    async def associations(self, token: str, object_type: str, record_id: str,
+                           to_type: str) -> dict[str, Any]:
+        url = (f"{self.records_url}/crm/v4/objects/{segment(object_type)}/"
+               f"{segment(record_id)}/associations/{segment(to_type)}")
+        return await self._call("GET", url, token, params={"limit": 100})
+
+    async def merge(self, token: str, object_type: str, primary_id: str,
+                    merged_id: str) -> dict[str, Any]:
+        return await self._call("POST", self._objects(object_type, "merge"), token,
+                                json={"primaryObjectId": primary_id,
+                                      "objectIdToMerge": merged_id})
+
     async def update(self, token: str, object_type: str, record_id: str,
                      properties: dict[str, Any]) -> dict[str, Any]:
         return await self._call(

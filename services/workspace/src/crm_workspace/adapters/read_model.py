@@ -13,6 +13,7 @@ import asyncpg
 from crm_platform.identity.access import visibility_sql
 from crm_platform.identity.principal import Principal
 from crm_workspace.domain.calendar import DueWindows
+from crm_workspace.domain.feed import FeedQuery, feed_item
 from crm_workspace.domain.tasks import COMPLETED, DUE, STATUS, stamp
 
 
@@ -89,3 +90,82 @@ async def active_alerts(conn: asyncpg.Connection, account_id: int, user_id: int,
         SELECT id, object_type, record_id, detail, fired_at FROM workspace_alerts
         WHERE account_id = $1 AND user_id = $2 AND fired_at > $3 AND fired_at <= $4
         ORDER BY fired_at DESC""", account_id, user_id, since, now)
+
+
+# The activity time of an engagement: hs_timestamp, else its creation, in the
+# records service's text form (UTC, milliseconds, Z), which sorts as time.
+ACTIVITY_AT = ("coalesce(e.properties->>'hs_timestamp', to_char(e.created_at AT TIME ZONE 'UTC',"
+               " 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))")
+
+
+async def feed_items(conn: asyncpg.Connection, caller: Principal, user_id: int,
+                     query: FeedQuery) -> list[dict[str, Any]]:
+    """R-CSW-9: engagements associated to contacts associated to companies the user
+    owns, not hidden by the caller, in the caller's view scope of each type."""
+    params: list[Any] = [caller.account_id, user_id, list(query.types), caller.user_id]
+    scope = []
+    for object_type in query.types:
+        clause = visibility_sql(caller, object_type, owner_column="e.owner_id",
+                                first_param=len(params) + 1)
+        if clause:
+            params.extend(clause[1])
+            scope.append(f"(e.object_type = '{object_type}' AND {clause[0]})")
+        else:
+            scope.append(f"e.object_type = '{object_type}'")
+    where = [f"({' OR '.join(scope)})"]
+    if query.search:
+        params.append(f"%{_like_escaped(query.search)}%")
+        where.append("EXISTS (SELECT 1 FROM jsonb_each_text(e.properties) p "
+                     f"WHERE p.value ILIKE ${len(params)})")
+    newest = query.order == "newest"
+    if query.after:
+        params.extend([query.after.at, query.after.object_type, query.after.record_id])
+        n = len(params)
+        where.append(f"({ACTIVITY_AT}, e.object_type, e.record_id) "
+                     f"{'<' if newest else '>'} (${n - 2}, ${n - 1}, ${n})")
+    direction = "DESC" if newest else "ASC"
+    rows = await conn.fetch(f"""
+        WITH contacts AS (
+            SELECT DISTINCT a.to_id AS contact_id FROM workspace_records c
+            JOIN workspace_associations a ON a.account_id = c.account_id
+             AND a.from_type = 'companies' AND a.from_id = c.record_id
+             AND a.to_type = 'contacts' AND a.associated
+            WHERE c.account_id = $1 AND c.object_type = 'companies' AND c.owner_id = $2
+              AND NOT c.archived),
+        linked AS (
+            SELECT a.to_type, a.to_id, min(a.from_id) AS contact_id
+            FROM workspace_associations a JOIN contacts ON a.from_id = contacts.contact_id
+            WHERE a.account_id = $1 AND a.from_type = 'contacts' AND a.associated
+              AND a.to_type = ANY($3::text[])
+            GROUP BY a.to_type, a.to_id)
+        SELECT e.object_type, e.record_id, e.properties, linked.contact_id,
+               {ACTIVITY_AT} AS at
+        FROM linked JOIN workspace_records e ON e.account_id = $1
+         AND e.object_type = linked.to_type AND e.record_id = linked.to_id
+        WHERE NOT e.archived AND NOT EXISTS (
+            SELECT 1 FROM workspace_feed_hidden h WHERE h.account_id = $1
+               AND h.user_id = $4 AND h.object_type = e.object_type
+               AND h.record_id = e.record_id)
+          AND {' AND '.join(where)}
+        ORDER BY at {direction}, e.object_type {direction}, e.record_id {direction}
+        LIMIT {int(query.limit)}""", *params)
+    return [feed_item(r["object_type"], r["record_id"], r["at"], r["contact_id"],
+                      r["properties"]) for r in rows]
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def hide_feed_item(conn: asyncpg.Connection, account_id: int, user_id: int,
+                         object_type: str, record_id: int) -> bool:
+    """Hides an engagement from this user's feed only; False when the account has
+    no such engagement."""
+    known = await conn.fetchval("""SELECT 1 FROM workspace_records WHERE account_id = $1
+        AND object_type = $2 AND record_id = $3""", account_id, object_type, record_id)
+    if not known:
+        return False
+    await conn.execute("""INSERT INTO workspace_feed_hidden (account_id, user_id, object_type,
+        record_id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING""",
+        account_id, user_id, object_type, record_id)
+    return True

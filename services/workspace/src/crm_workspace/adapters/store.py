@@ -168,3 +168,23 @@ async def get_job(conn: asyncpg.Connection, account_id: int, job_id: str
         return None
     return await conn.fetchrow("SELECT * FROM workspace_jobs WHERE account_id = $1 AND id = $2",
                                account_id, key)
+
+
+async def is_unfollowed(conn: asyncpg.Connection, account_id: int, user_id: int,
+                        object_type: str, record_id: int) -> bool:
+    return bool(await conn.fetchval("""SELECT 1 FROM workspace_unfollowed WHERE account_id = $1
+        AND user_id = $2 AND object_type = $3 AND record_id = $4""",
+        account_id, user_id, object_type, record_id))
+
+
+async def set_unfollowed(conn: asyncpg.Connection, account_id: int, user_id: int,
+                         object_type: str, record_id: int, unfollowed: bool) -> None:
+    """R-CSW-5: unfollowing is the user's own choice, stored for them alone."""
+    if unfollowed:
+        await conn.execute("""INSERT INTO workspace_unfollowed (account_id, user_id,
+            object_type, record_id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING""",
+            account_id, user_id, object_type, record_id)
+    else:
+        await conn.execute("""DELETE FROM workspace_unfollowed WHERE account_id = $1
+            AND user_id = $2 AND object_type = $3 AND record_id = $4""",
+            account_id, user_id, object_type, record_id)

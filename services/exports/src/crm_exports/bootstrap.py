@@ -7,13 +7,15 @@ from typing import Any
 
 import asyncpg
 import httpx
-from crm_platform.identity.directory import IdentityDirectory
 
 from crm_exports.adapters.jobs import JobStore
+from crm_exports.adapters.records_client import RecordsClient
 from crm_exports.adapters.search_client import SearchClient
 from crm_exports.adapters.storage import LocalStorage
+from crm_exports.adapters.workspace_client import WorkspaceClient
 from crm_exports.handlers.runner import ExportRunner, Links
 from crm_exports.settings import Settings
+from crm_platform.identity.directory import IdentityDirectory
 
 
 def link_secret(token_secret: str) -> str:
@@ -27,6 +29,8 @@ class Container:
     pool: asyncpg.Pool
     jobs: JobStore
     search: SearchClient
+    records: RecordsClient
+    workspace: WorkspaceClient
     storage: LocalStorage
     links: Links
     runner: ExportRunner
@@ -42,9 +46,13 @@ def build(settings: Settings, pool: asyncpg.Pool, directory: IdentityDirectory,
     http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
     jobs = JobStore(pool)
     search = SearchClient(http, settings.search_url, settings.page_size)
+    records = RecordsClient(http, settings.records_url)
     storage = LocalStorage(settings.storage_dir)
     links = Links(link_secret(token_secret), settings.public_base_url)
-    runner = ExportRunner(jobs, search, storage, links, token_secret, workers=settings.workers)
-    return Container(pool=pool, jobs=jobs, search=search, storage=storage, links=links,
+    runner = ExportRunner(jobs, search, records, storage, links, token_secret,
+                          workers=settings.job_workers)
+    return Container(pool=pool, jobs=jobs, search=search, records=records,
+                     workspace=WorkspaceClient(http, settings.workspace_url), storage=storage,
+                     links=links,
                      runner=runner, directory=directory, limiter=limiter,
                      token_secret=token_secret, http=http)

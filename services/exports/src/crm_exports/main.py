@@ -6,16 +6,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from crm_platform.http import base_app
-from crm_platform.identity.pg_directory import PgIdentityDirectory
-from crm_platform.identity.ratelimit import RateLimiter
-from crm_platform.lifecycle import Runtime, start_runtime
-from crm_platform.runner import run_service
 from fastapi import FastAPI
 
 from crm_exports import bootstrap, subscriptions
 from crm_exports.api import exports
 from crm_exports.settings import Settings
+from crm_platform.http import base_app
+from crm_platform.identity.pg_directory import PgIdentityDirectory
+from crm_platform.identity.ratelimit import RateLimiter
+from crm_platform.lifecycle import Runtime, start_runtime
+from crm_platform.runner import run_service
 
 SERVICE = "exports"
 MIGRATIONS = Path(__file__).parent / "migrations" / "versions"

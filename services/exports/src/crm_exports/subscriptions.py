@@ -10,13 +10,13 @@
 from __future__ import annotations
 
 import asyncpg
+from faststream.kafka import KafkaBroker
+
 from crm_contracts import topics
+from crm_exports.handlers.consumers import accept_export_requests, keep_property_definitions
 from crm_platform.broker import dead_letter_sink, subscribe
 from crm_platform.consumer import IdempotentConsumer
 from crm_platform.identity.consumer import subscribe_identity
-from faststream.kafka import KafkaBroker
-
-from crm_exports.handlers.consumers import accept_export_requests, keep_property_definitions
 
 SERVICE = "exports"
 

@@ -1,6 +1,6 @@
 """The exports service against the real servers: records and search run here
-too (search under a real HTTP server, since exports calls it by URL), each on
-a throwaway database with its own consumer groups."""
+too (under real HTTP servers, since exports calls them by URL), each on a
+throwaway database with its own consumer groups."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from fastapi import FastAPI
+
 from crm_exports.adapters.jobs import accept_requested
 from crm_exports.domain.links import sign_download_link
 from crm_exports.main import create_app as create_exports
@@ -33,7 +35,6 @@ from crm_records.main import create_app as create_records
 from crm_records.settings import Settings as RecordsSettings
 from crm_search.main import create_app as create_search
 from crm_search.settings import Settings as SearchSettings
-from fastapi import FastAPI
 
 pytestmark = pytest.mark.integration
 
@@ -69,10 +70,13 @@ async def stack(tmp_path_factory) -> AsyncIterator[Stack]:
         database_url=throwaway_database_url(ExportsSettings(
             **service_env("EXPORTS_")).database_url, "it")))
     try:
-        with serving(create_search(search_settings)) as search_url:
+        # search and records under real HTTP servers: exports calls both by URL.
+        with serving(create_search(search_settings)) as search_url, \
+                serving(create_records(records_settings)) as records_url:
             exports_settings.search_url = search_url
+            exports_settings.records_url = records_url
             exports_app = create_exports(exports_settings)
-            async with running(create_records(records_settings)) as records, \
+            async with httpx.AsyncClient(base_url=records_url, timeout=30) as records, \
                     running(exports_app) as exports:
                 yield Stack(records, exports, exports_settings, search_url, exports_app)
     finally:
@@ -81,13 +85,25 @@ async def stack(tmp_path_factory) -> AsyncIterator[Stack]:
             await drop_database(url)
 
 
-async def _contacts_indexed(stack: Stack, headers: dict[str, str], count: int) -> None:
+# This module's search copy has a fresh consumer group, which starts at the
+# beginning of crm.records.v1: on a shared broker holding hundreds of thousands
+# of other tests' events, the first wait covers that catch-up (once per module).
+INDEX_WAIT = 900
+
+
+async def _indexed(stack: Stack, headers: dict[str, str], object_type: str,
+                   count: int) -> None:
     async with httpx.AsyncClient(base_url=stack.search_url, timeout=30) as search:
         async def indexed() -> bool:
-            answer = await search.post("/crm/v3/objects/contacts/search",
+            answer = await search.post(f"/crm/v3/objects/{object_type}/search",
                                        json={"limit": 0}, headers=headers)
             return answer.status_code == 200 and answer.json()["total"] >= count
-        await eventually(indexed, timeout=60, what=f"{count} contacts in search")
+        await eventually(indexed, timeout=INDEX_WAIT, interval=0.5,
+                         what=f"{count} {object_type} in search")
+
+
+async def _contacts_indexed(stack: Stack, headers: dict[str, str], count: int) -> None:
+    await _indexed(stack, headers, "contacts", count)
 
 
 async def _exports_knows_user(stack: Stack, headers: dict[str, str]) -> None:
@@ -278,3 +294,139 @@ async def test_a_job_search_refuses_fails_with_the_reason(stack):  # R-EXP-5
             "the search service refused the export's query")
     finally:
         container.runner.start()
+
+
+async def _user(stack: Stack, admin: dict[str, str], email: str,
+                scopes: dict[str, dict[str, str]]) -> tuple[int, dict[str, str]]:
+    made = await stack.records.post("/identity/v1/users", headers=admin, json={
+        "email": email, "permissions": ["export"], "objectScopes": scopes})
+    assert made.status_code == 201, made.text
+    token = await stack.records.post("/identity/v1/tokens", headers=admin,
+                                     json={"userId": made.json()["id"]})
+    assert token.status_code == 201, token.text
+    return made.json()["id"], {"Authorization": f"Bearer {token.json()['token']}"}
+
+
+async def _create(stack: Stack, headers: dict[str, str], object_type: str,
+                  inputs: list[dict]) -> list[str]:
+    made = await stack.records.post(f"/crm/v3/objects/{object_type}/batch/create",
+                                    headers=headers, json={"inputs": [
+                                        {"properties": p} for p in inputs]})
+    assert made.status_code == 201, made.text
+    by_first = {tuple(sorted(r["properties"].items())): r["id"] for r in made.json()["results"]}
+    # batch create answers in any order: map back by the values sent
+    return [next(i for k, i in by_first.items() if set(p.items()) <= set(k)) for p in inputs]
+
+
+async def _export_rows(stack: Stack, headers: dict[str, str], body: dict) -> list[list[str]]:
+    started = await stack.exports.post("/crm/v3/exports/export/async", json=body,
+                                       headers=headers)
+    assert started.status_code == 202, started.text
+    status = await _wait_final(stack, started.json()["id"], headers)
+    assert status["status"] == "COMPLETE", status
+    download = await stack.exports.get(urlsplit(status["result"]).path)
+    return list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+
+
+async def test_association_columns_name_only_what_the_user_may_see(stack):
+    # R-EXP-4 R-EXP-3 R-AUTH-3
+    _, admin_id, admin = await stack.new_account()
+    ann_id, ann = await _user(stack, admin, "ann@exports.test", {
+        "contacts": {"view": "all", "edit": "all"},
+        "companies": {"view": "owned", "edit": "owned"}})
+    acme, acme_eu, hidden = await _create(stack, admin, "companies", [
+        {"name": "=Acme", "domain": "acme.test", "hubspot_owner_id": str(ann_id)},
+        {"name": "Acme EU", "domain": "acme.example", "hubspot_owner_id": str(ann_id)},
+        {"name": "Hidden Co", "hubspot_owner_id": str(admin_id)}])
+    # A merge is how a company gets additional domains (hs_additional_domains is read only).
+    merged = await stack.records.post("/crm/v3/objects/companies/merge", headers=admin, json={
+        "primaryObjectId": acme, "objectIdToMerge": acme_eu})
+    assert merged.status_code == 200, merged.text
+    linked, alone = await _create(stack, admin, "contacts", [
+        {"email": "linked@x.test", "lastname": "Assoc"},
+        {"email": "alone@x.test", "lastname": "Assoc"}])
+    for company in (acme, hidden):
+        put = await stack.records.put(f"/crm/v4/objects/contacts/{linked}/associations/default/"
+                                      f"companies/{company}", headers=admin)
+        assert put.status_code == 200, put.text
+    await _contacts_indexed(stack, admin, 2)
+    await _exports_knows_user(stack, ann)
+    await _exports_knows_user(stack, admin)
+    view = {**VIEW, "language": "EN", "objectProperties": ["email"],
+            "associatedObjectType": "COMPANY", "publicCrmSearchRequest": {
+                "filters": [{"propertyName": "lastname", "operator": "EQ", "value": "Assoc"}],
+                "sorts": ["-email"]}}
+
+    rows = await _export_rows(stack, ann, view)
+    assert rows[0] == ["Email", "Associated Company", "Associated Company IDs"]
+    assert rows[1:] == [["linked@x.test", "'=Acme", acme], ["alone@x.test", "", ""]]
+
+    rows = await _export_rows(stack, admin, view)  # the admin sees both companies
+    assert rows[1] == ["linked@x.test", "'=Acme;Hidden Co",
+                       ";".join(sorted([acme, hidden], key=int))]
+
+    # A company export with every domain on request (R-EXP-4).
+    acme_only = {"filters": [{"propertyName": "domain", "operator": "EQ",
+                              "value": "acme.test"}]}
+    await _merge_indexed(stack, admin, acme_only)
+    company_view = {
+        **VIEW, "language": "EN", "objectType": "COMPANY", "objectProperties": ["name", "domain"],
+        "associatedObjectType": "CONTACT", "publicCrmSearchRequest": acme_only}
+    rows = await _export_rows(stack, admin, {**company_view, "includeAllCompanyDomains": True})
+    assert rows == [["Name", "Company Domain Name", "Associated Contact",
+                     "Associated Contact IDs"],
+                    ["'=Acme", "acme.test;acme.example", "Assoc", linked]]
+    rows = await _export_rows(stack, admin, company_view)  # the primary domain only
+    assert rows[1][:2] == ["'=Acme", "acme.test"]
+
+    # An association type records does not know is a 400 before anything is stored.
+    answer = await stack.exports.post("/crm/v3/exports/export/async", headers=ann,
+                                      json={**view, "associatedObjectType": "nonsense"})
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["errors"][0]["in"] == "associatedObjectType"
+
+
+async def _merge_indexed(stack: Stack, headers: dict[str, str], query: dict) -> None:
+    async with httpx.AsyncClient(base_url=stack.search_url, timeout=30) as search:
+        async def indexed() -> bool:
+            answer = await search.post("/crm/v3/objects/companies/search", headers=headers,
+                                       json={"filterGroups": [query],
+                                             "properties": ["hs_additional_domains"]})
+            results = answer.json().get("results") if answer.status_code == 200 else None
+            return bool(results) and bool(results[0]["properties"]["hs_additional_domains"])
+        await eventually(indexed, timeout=INDEX_WAIT, interval=0.5,
+                         what="the merged company in search")
+
+
+async def test_a_list_export_writes_the_members_the_user_may_see(stack):
+    # R-EXP-1 R-AUTH-3 (lists: R-MKT-3)
+    _, admin_id, admin = await stack.new_account()
+    ann_id, ann = await _user(stack, admin, "ann.list@exports.test", {
+        "contacts": {"view": "owned", "edit": "owned"}})
+    mine, theirs, outside = await _create(stack, admin, "contacts", [
+        {"email": "mine@x.test", "hubspot_owner_id": str(ann_id)},
+        {"email": "theirs@x.test", "hubspot_owner_id": str(admin_id)},
+        {"email": "outside@x.test", "hubspot_owner_id": str(ann_id)}])
+    made = await stack.records.post("/crm/v3/lists", headers=admin, json={
+        "name": "Export me", "processingType": "MANUAL"})
+    assert made.status_code == 200, made.text
+    list_id = made.json()["list"]["listId"]
+    added = await stack.records.put(f"/crm/v3/lists/{list_id}/memberships/add", headers=admin,
+                                    json=[int(mine), int(theirs)])
+    assert added.status_code == 200, added.text
+    await _exports_knows_user(stack, ann)
+    await _exports_knows_user(stack, admin)
+    body = {"exportType": "LIST", "listId": list_id, "format": "CSV", "exportName": "List",
+            "objectProperties": ["hs_object_id", "email"]}
+    assert await _export_rows(stack, admin, body) == [
+        ["Record ID", "Email"], [mine, "mine@x.test"], [theirs, "theirs@x.test"]]
+    assert await _export_rows(stack, ann, body) == [["Record ID", "Email"], [mine, "mine@x.test"]]
+
+    answer = await stack.exports.post("/crm/v3/exports/export/async", headers=ann,
+                                      json={**body, "listId": "999999999"})
+    assert answer.status_code == 400 and answer.json()["errors"][0]["in"] == "listId"
+    started = await stack.exports.post("/crm/v3/exports/export/async", headers=admin, json=body)
+    exported = (await stack.exports.get(f"/crm/v3/exports/export/{started.json()['id']}",
+                                        headers=admin)).json()
+    assert exported["exportType"] == "LIST" and exported["listId"] == list_id
+    assert outside  # created, never a member: not in any file above

@@ -1,4 +1,5 @@
 import pytest
+
 from crm_exports.domain.associations import (
     ASSOCIATION_CAP,
     AllAssociationsNeedCsv,
@@ -79,3 +80,35 @@ def test_row_has_names_and_ids_columns_and_all_domains():
         record, columns, RowOptions(fmt=ExportFormat.CSV, all_company_domains=True)
     )
     assert everything[1] == "acme.com;acme.io;acme.nl"
+
+
+def test_associated_records_are_named_by_their_type():
+    # R-EXP-4: associated record names
+    from crm_exports.domain.associations import associated_name
+    assert associated_name("contacts", 1, {"firstname": "Ann", "lastname": "Lee"}) == "Ann Lee"
+    assert associated_name("contacts", 1, {"firstname": " ", "email": "a@x.com"}) == "a@x.com"
+    assert associated_name("companies", 2, {"name": "Acme", "domain": "acme.com"}) == "Acme"
+    assert associated_name("companies", 2, {"name": None, "domain": "acme.com"}) == "acme.com"
+    assert associated_name("deals", 3, {"dealname": "Big"}) == "Big"
+    assert associated_name("p_custom", 4, {}) == "4"  # nothing to name it by: its id
+
+
+def test_names_are_looked_up_for_the_ids_a_cell_can_hold():
+    # R-EXP-4: 1,000 by default, all of them for an ALL (CSV) export
+    from crm_exports.domain.associations import ids_to_name
+    ids = list(range(1, 2501))
+    assert ids_to_name(ids, AssociationMode.FIRST_1000) == list(range(1, 1001))
+    assert ids_to_name(ids, AssociationMode.ALL) == ids
+
+
+def test_associated_records_the_user_may_not_see_are_left_out():
+    # R-EXP-4 R-AUTH-3: neither the name nor the id of an invisible record
+    from crm_exports.domain.rows import associated_records
+    visible = {1: {"name": "Acme"}, 3: {"name": "=HYPERLINK()"}}
+    found = associated_records("companies", [1, 2, 3], visible)
+    assert found == [AssociatedRecord(1, "Acme"), AssociatedRecord(3, "=HYPERLINK()")]
+    columns = [Column("companies", "Associated Company", "association", "string", "names"),
+               Column("companies", "Associated Company IDs", "association", "string", "ids")]
+    row = build_row(ExportRecord(9, {}, {"companies": found}), columns,
+                    RowOptions(fmt=ExportFormat.CSV))
+    assert row == ["Acme;'=HYPERLINK()", "1;3"]  # each ;-part neutralised (R-EXP-6)

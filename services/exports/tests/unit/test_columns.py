@@ -22,11 +22,24 @@ def headers(columns: list[Column]) -> list[str]:
 def test_view_mode_keeps_the_views_column_order():
     # R-EXP-3
     columns = plan_columns(
-        ExportColumnsMode.VIEW, ["email", "zz_score", "firstname"], PROPERTIES, ["companies"], "en"
+        ExportColumnsMode.VIEW, ["email", "zz_score", "firstname"], PROPERTIES, [], "en"
     )
     assert [c.key for c in columns] == ["email", "zz_score", "firstname"]
     assert headers(columns) == ["Email", "Account Score", "First Name"]
     assert all(c.kind == "property" for c in columns)
+
+
+def test_view_mode_puts_requested_association_columns_last():
+    # R-EXP-3 R-EXP-4: the view's order first, then names and ids per associated type
+    columns = plan_columns(
+        ExportColumnsMode.VIEW, ["email", "firstname"], PROPERTIES, ["companies", "deals"], "nl"
+    )
+    assert [(c.key, c.kind, c.association_part) for c in columns] == [
+        ("email", "property", None), ("firstname", "property", None),
+        ("companies", "association", "names"), ("companies", "association", "ids"),
+        ("deals", "association", "names"), ("deals", "association", "ids"),
+    ]
+    assert headers(columns)[2:4] == ["Gekoppeld bedrijf", "ID's gekoppelde bedrijven"]
 
 
 def test_view_mode_record_id_where_the_view_puts_it():

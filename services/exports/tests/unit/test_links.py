@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from crm_exports.domain.links import (
     EMAIL_LINK_TTL,
     STATUS_LINK_TTL,

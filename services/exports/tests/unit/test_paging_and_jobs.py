@@ -5,6 +5,7 @@ import json
 
 import httpx
 import pytest
+
 from crm_exports.adapters.search_client import SearchClient, SearchRefused, UserToken
 from crm_exports.domain.jobs import (
     XLS_MAX_ROWS,

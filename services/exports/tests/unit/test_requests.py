@@ -1,6 +1,7 @@
 """The export request in the hosted CRM's shape, checked before anything is stored."""
 
 import pytest
+
 from crm_exports.domain.associations import AssociationMode, ExportFormat
 from crm_exports.domain.columns import ExportColumnsMode
 from crm_exports.domain.requests import ExportRequestInvalid, ExportSpec, parse_export_request
@@ -28,8 +29,10 @@ def test_every_format_is_accepted(fmt):  # R-EXP-1
     ({"exportName": "  "}, "exportName"),
     ({"language": "JA"}, "language"),
     ({"objectProperties": []}, "objectProperties"),
-    ({"exportType": "LIST", "listId": "1"}, "exportType"),
-    ({"associatedObjectType": "COMPANY"}, "associatedObjectType"),
+    ({"exportType": "LIST"}, "listId"),
+    ({"exportType": "LIST", "listId": "x"}, "listId"),
+    ({"exportType": "LIST", "listId": "1", "objectType": "COMPANY"}, "objectType"),
+    ({"columns": "ALL_PROPERTIES", "associatedObjectType": "COMPANY"}, "associatedObjectType"),
     ({"objectType": ""}, "objectType"),
 ])
 def test_a_bad_request_names_the_field(change, field):  # R-EXP-1
@@ -66,3 +69,35 @@ def test_spec_survives_the_store_round_trip():  # R-EXP-1
     spec = parse_export_request({**VIEW, "publicCrmSearchRequest": {"filterGroups": [
         {"filters": [{"propertyName": "email", "operator": "HAS_PROPERTY"}]}]}})
     assert ExportSpec.from_json(spec.to_json()) == spec
+
+
+def test_association_types_as_one_a_list_or_comma_separated():  # R-EXP-4
+    assert parse_export_request({**VIEW, "associatedObjectType": "COMPANY"}
+                                ).association_types == ["companies"]
+    assert parse_export_request({**VIEW, "associatedObjectType": ["COMPANY", "0-3", "company"]}
+                                ).association_types == ["companies", "deals"]
+    assert parse_export_request({**VIEW, "associatedObjectType": "COMPANY, DEAL"}
+                                ).association_types == ["companies", "deals"]
+    assert parse_export_request(VIEW).association_types == []
+
+
+def test_all_properties_and_associations_defaults_to_the_standard_types():  # R-EXP-3 R-EXP-4
+    spec = parse_export_request({**VIEW, "columns": "ALL_PROPERTIES_AND_ASSOCIATIONS"})
+    assert spec.association_types == ["companies", "deals", "tickets"]  # not contacts itself
+
+
+def test_a_list_export_takes_its_members_not_view_filters():  # R-EXP-1
+    spec = parse_export_request({**VIEW, "exportType": "LIST", "listId": "42",
+                                 "objectType": None, "publicCrmSearchRequest": {
+                                     "filters": [{"propertyName": "x", "operator": "EQ"}]}})
+    assert spec.list_id == 42 and spec.export_type == "LIST"
+    assert spec.object_type == "contacts" and spec.search.filter_groups == []
+    assert ExportSpec.from_json(spec.to_json()) == spec
+
+
+def test_a_spec_stored_before_associations_and_lists_still_loads():  # R-EXP-1
+    stored = parse_export_request(VIEW).to_json()
+    for newer in ("association_types", "list_id", "view_id"):
+        stored.pop(newer)
+    spec = ExportSpec.from_json(stored)
+    assert spec.association_types == [] and spec.list_id is None and spec.export_type == "VIEW"

@@ -1,4 +1,5 @@
 import pytest
+
 from crm_exports.domain.safety import FORMULA_TRIGGERS, cell_value, neutralise
 
 # R-EXP-6: one case per character a spreadsheet would start a formula with

@@ -3,6 +3,7 @@
 import csv
 
 import pytest
+
 from crm_exports.domain.associations import AllAssociationsNeedCsv, AssociationMode, ExportFormat
 from crm_exports.domain.columns import Column
 from crm_exports.domain.rows import AssociatedRecord, ExportRecord, RowOptions

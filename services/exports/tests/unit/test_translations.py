@@ -1,4 +1,5 @@
 import pytest
+
 from crm_exports.domain.associations import ExportFormat
 from crm_exports.domain.columns import ExportColumnsMode, PropertyDefinition, plan_columns
 from crm_exports.domain.rows import ExportRecord, RowOptions, build_row

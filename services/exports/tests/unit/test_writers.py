@@ -11,6 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlrd
+
 from crm_exports.domain.columns import Column
 from crm_exports.domain.safety import FORMULA_TRIGGERS
 from crm_exports.writers import CsvWriter, XlsWriter, XlsxWriter

@@ -1,6 +1,7 @@
 import zipfile
 
 import pytest
+
 from crm_exports.writers.zipping import (
     ZIP_CSV_BYTES_THRESHOLD,
     ZIP_ROWS_THRESHOLD,

@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
-from crm_platform.outbox import OutgoingEvent, enqueue
 
 from crm_exports.domain.jobs import MAX_ATTEMPTS, JobStatus
 from crm_exports.domain.requests import ExportSpec
+from crm_platform.outbox import OutgoingEvent, enqueue
 
 OUTBOX_CHANNEL = "outbox_exports"
 LEASE = timedelta(seconds=60)

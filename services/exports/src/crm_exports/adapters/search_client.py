@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from crm_platform.identity.tokens import issue_token
 
 from crm_exports.domain.paging import (
     SEARCH_RESULT_CAP,
@@ -26,6 +25,7 @@ from crm_exports.domain.paging import (
 )
 from crm_exports.domain.requests import SearchSpec
 from crm_exports.domain.rows import ExportRecord
+from crm_platform.identity.tokens import issue_token
 
 TOKEN_TTL = timedelta(minutes=10)
 MAX_RATE_LIMIT_WAITS = 30

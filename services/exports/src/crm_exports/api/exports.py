@@ -8,6 +8,7 @@ Ours:
   GET  /crm/v3/exports/mine                              -> my exports, newest first
   GET  /crm/v3/exports/export/{id}/progress              -> rows written of rows expected
   POST /crm/v3/exports/export/{id}/cancel
+  POST /crm/v3/exports/views/{viewId}/export/async       -> 202: a workspace view, as defined
   GET  /crm/v3/exports/download/{token}                  -> the file (410 expired, 403 tampered)
 
 Routes parse, call the store or the search client, and map errors; exports
@@ -16,20 +17,19 @@ of other users are answered 404 (a super admin sees every export of the account)
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import httpx
-from crm_contracts.exports import v1
-from crm_platform.identity.access import can_export
-from crm_platform.identity.fastapi import principal_dependency, requires
-from crm_platform.identity.principal import Principal
-from crm_platform.problem import ApiError
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
+from crm_contracts.exports import v1
 from crm_exports.adapters.jobs import Job
+from crm_exports.adapters.records_client import RecordsRefused
 from crm_exports.adapters.search_client import SearchRefused, UserToken
+from crm_exports.adapters.workspace_client import WorkspaceRefused
 from crm_exports.bootstrap import Container
 from crm_exports.domain.associations import ExportFormat
 from crm_exports.domain.jobs import (
@@ -47,8 +47,13 @@ from crm_exports.domain.links import (
     verify_download_link,
 )
 from crm_exports.domain.paging import SEARCH_RESULT_CAP
-from crm_exports.domain.requests import ExportRequestInvalid, parse_export_request
+from crm_exports.domain.requests import ExportRequestInvalid, ExportSpec, parse_export_request
+from crm_exports.domain.views import ViewNotExportable, view_export_request
 from crm_exports.handlers.runner import export_event
+from crm_platform.identity.access import can_export
+from crm_platform.identity.fastapi import principal_dependency, requires
+from crm_platform.identity.principal import Principal
+from crm_platform.problem import ApiError
 
 router = APIRouter(prefix="/crm/v3/exports", tags=["exports"])
 
@@ -90,7 +95,9 @@ async def _visible_job(app: Container, caller: Principal, export_id: str) -> Job
 def _export_body(job: Job) -> dict[str, Any]:
     spec = job.spec
     return {
-        "id": str(job.export_id), "exportName": spec.export_name, "exportType": "VIEW",
+        "id": str(job.export_id), "exportName": spec.export_name,
+        "exportType": spec.export_type, "listId": spec.list_id and str(spec.list_id),
+        "viewId": spec.view_id, "associatedObjectTypes": spec.association_types,
         "format": spec.format.value, "language": spec.language.upper(),
         "objectType": spec.object_type, "objectProperties": spec.object_properties,
         "columns": spec.columns.value, "exportState": job.status.value,
@@ -103,19 +110,30 @@ def _export_body(job: Job) -> dict[str, Any]:
     }
 
 
-@router.post("/export/async", status_code=202)
-async def start_export(request: Request, app: App, caller: Exporter,
-                       body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
-    """R-EXP-1: store the request and its event; the job runs when the event is consumed."""
+def _invalid(invalid: ExportRequestInvalid) -> ApiError:
+    return ApiError(400, str(invalid), [{"message": str(invalid), "in": invalid.field_name,
+                                         "code": "INVALID_INPUT"}])
+
+
+def _too_many_for_xls() -> ApiError:
+    return ApiError(400, str(TooManyRowsForXls()),
+                    [{"message": str(TooManyRowsForXls()), "in": "format"}])
+
+
+async def _expected_rows(app: Container, spec: ExportSpec, token: UserToken) -> int | None:
+    """Checks the export with the services that will feed it, as the user, so a bad
+    filter, list or association type is a 400 now rather than a failed job later;
+    answers the rows expected (None when search only knows "10,000 or more")."""
+    checking = "associatedObjectType"
     try:
-        spec = parse_export_request(body)
-    except ExportRequestInvalid as invalid:
-        raise ApiError(400, str(invalid), [{"message": str(invalid), "in": invalid.field_name,
-                                            "code": "INVALID_INPUT"}]) from None
-    token = UserToken(app.token_secret, caller.account_id, caller.user_id)
-    try:
-        # The view's filters are checked by the search service now, as the user,
-        # so a bad filter is a 400 here rather than a failed job later.
+        for to_type in spec.association_types:
+            await app.records.check_association_type(spec.object_type, to_type, token)
+        checking = "listId"
+        if spec.list_id is not None:
+            size = await app.records.list_size(spec.list_id, token)
+            if spec.format is ExportFormat.XLS and size > XLS_MAX_ROWS:
+                raise _too_many_for_xls()
+            return size
         probe = await app.search.first_page(spec.object_type, spec.search, ["hs_object_id"],
                                             token, limit=0)
         if spec.format is ExportFormat.XLS and (
@@ -123,17 +141,31 @@ async def start_export(request: Request, app: App, caller: Exporter,
                                                await app.search.more_than(
                                                    spec.object_type, spec.search, token,
                                                    XLS_MAX_ROWS))):
-            raise ApiError(400, str(TooManyRowsForXls()),
-                           [{"message": str(TooManyRowsForXls()), "in": "format"}])
+            raise _too_many_for_xls()
+        return probe.total if probe.total < SEARCH_RESULT_CAP else None
+    except RecordsRefused as refused:
+        if refused.status in (400, 404):
+            raise ApiError(400, f"The records service refused the export's {checking}: "
+                                f"{refused}", [{"message": str(refused), "in": checking}]
+                           ) from None
+        raise ApiError(503, f"The records service could not check the export "
+                            f"({refused.status}): {refused}",
+                       headers={"Retry-After": "5"}) from None
     except SearchRefused as refused:
         if refused.status == 400:
             raise ApiError(400, f"The view's search was refused: {refused}") from None
         raise ApiError(503, f"The search service could not check the export ({refused.status}): "
                             f"{refused}", headers={"Retry-After": "5"}) from None
     except httpx.HTTPError as error:
-        raise ApiError(503, f"The search service is unreachable: {type(error).__name__}",
-                       headers={"Retry-After": "5"}) from None
-    expected = probe.total if probe.total < SEARCH_RESULT_CAP else None
+        raise ApiError(503, f"The search or records service is unreachable: "
+                            f"{type(error).__name__}", headers={"Retry-After": "5"}) from None
+
+
+async def submit(request: Request, app: Container, caller: Principal,
+                 spec: ExportSpec) -> dict[str, Any]:
+    """Store the checked export and its ExportRequested event; the 202 body."""
+    token = UserToken(app.token_secret, caller.account_id, caller.user_id)
+    expected = await _expected_rows(app, spec, token)
 
     def requested(job: Job):  # type: ignore[no-untyped-def]
         return export_event(job, v1.ExportRequested(
@@ -143,6 +175,46 @@ async def start_export(request: Request, app: App, caller: Exporter,
 
     job = await app.jobs.create(caller.account_id, caller.user_id, spec, expected, requested)
     return {"id": str(job.export_id), "links": {"status": _status_url(request, job.export_id)}}
+
+
+@router.post("/export/async", status_code=202)
+async def start_export(request: Request, app: App, caller: Exporter,
+                       body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    """R-EXP-1: store the request and its event; the job runs when the event is consumed."""
+    try:
+        spec = parse_export_request(body)
+    except ExportRequestInvalid as invalid:
+        raise _invalid(invalid) from None
+    return await submit(request, app, caller, spec)
+
+
+@router.post("/views/{viewId}/export/async", status_code=202)
+async def export_workspace_view(viewId: str, request: Request, app: App, caller: Exporter,
+                                body: Annotated[dict[str, Any] | None, Body()] = None
+                                ) -> dict[str, Any]:
+    """R-EXP-1 R-EXP-3: a Customers, Services or Revenue view exported with its filters,
+    sorts and column order, fetched from the workspace as the user. The body takes
+    the hosted request's format, exportName (the view's name by default), language,
+    columns, associatedObjectType and includeAllCompanyDomains."""
+    token = UserToken(app.token_secret, caller.account_id, caller.user_id)
+    try:
+        view = await app.workspace.view(viewId, token)
+        if view is None:
+            raise ApiError(404, f"View {viewId} not found")
+        csm = (await app.workspace.customers_csm_property(token)
+               if view.get("standard") else "hubspot_owner_id")
+        spec = parse_export_request(view_export_request(view, body or {}, caller.user_id, csm))
+    except WorkspaceRefused as refused:
+        status = refused.status if refused.status in (401, 403, 404) else 503
+        raise ApiError(status, f"The workspace refused the view: {refused}") from None
+    except httpx.HTTPError as error:
+        raise ApiError(503, f"The workspace service is unreachable: {type(error).__name__}",
+                       headers={"Retry-After": "5"}) from None
+    except ViewNotExportable as refused:
+        raise ApiError(400, str(refused)) from None
+    except ExportRequestInvalid as invalid:
+        raise _invalid(invalid) from None
+    return await submit(request, app, caller, replace(spec, view_id=str(view["id"])))
 
 
 @router.get("/export/async/tasks/{taskId}/status", name="export_status")

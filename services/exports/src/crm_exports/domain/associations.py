@@ -8,7 +8,7 @@ characters, which a few thousand ids already exceed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from itertools import islice
 
@@ -68,3 +68,47 @@ def company_domains_cell(
             if extra and extra not in domains:
                 domains.append(extra)
     return SEPARATOR.join(neutralise(d) for d in domains)
+
+
+# The properties an associated record is named by, per object type; the name is
+# the first of them that has a value (contacts: "First Last", else the email).
+NAME_PROPERTIES: dict[str, tuple[str, ...]] = {
+    "contacts": ("firstname", "lastname", "email"),
+    "companies": ("name", "domain"),
+    "deals": ("dealname",),
+    "tickets": ("subject",),
+    "services": ("hs_name",),
+}
+# What ALL_PROPERTIES_AND_ASSOCIATIONS exports when the request names no
+# associated object type: every standard one but the exported type itself.
+STANDARD_ASSOCIATION_TYPES: tuple[str, ...] = ("contacts", "companies", "deals", "tickets")
+
+
+def default_association_types(object_type: str) -> list[str]:
+    return [t for t in STANDARD_ASSOCIATION_TYPES if t != object_type]
+
+
+def name_properties(object_type: str) -> list[str]:
+    return list(NAME_PROPERTIES.get(object_type, ()))
+
+
+def associated_name(object_type: str, record_id: int,
+                    properties: Mapping[str, str | None]) -> str:
+    """How an associated record is named in its column: a contact by its first and
+    last name (else its email), others by their name property, else the id."""
+    if object_type == "contacts":
+        full = " ".join(p for p in (properties.get("firstname"), properties.get("lastname"))
+                        if p and p.strip())
+        if full:
+            return full.strip()
+    for name in NAME_PROPERTIES.get(object_type, ()):
+        value = properties.get(name)
+        if value and value.strip():
+            return value.strip()
+    return str(record_id)
+
+
+def ids_to_name(associated_ids: Sequence[int], mode: AssociationMode) -> Sequence[int]:
+    """The associated ids a cell can hold: the first 1,000 (ascending, as records
+    lists them) unless every one is asked for. Names are looked up for these only."""
+    return associated_ids if mode is AssociationMode.ALL else associated_ids[:ASSOCIATION_CAP]

@@ -1,7 +1,8 @@
 """Which columns an export has, in which order, under which headers (R-EXP-2, R-EXP-3).
 
 Three choices, as the hosted CRM offers them:
-- VIEW (default): the view's properties in the view's column order;
+- VIEW (default): the view's properties in the view's column order, then the
+  requested association columns;
 - ALL_PROPERTIES: Record ID first, then every other property alphabetically
   by its header, no associations;
 - ALL_PROPERTIES_AND_ASSOCIATIONS: the same, then for each associated object
@@ -91,16 +92,20 @@ def plan_columns(
     """The export's columns for a mode.
 
     `view_properties` is the view's column order; `properties` every property
-    of the object type by name; `association_types` the object types this one
-    associates with (used only by ALL_PROPERTIES_AND_ASSOCIATIONS).
+    of the object type by name; `association_types` the associated object types
+    to add columns for, after the properties (VIEW and
+    ALL_PROPERTIES_AND_ASSOCIATIONS; ALL_PROPERTIES has no associations).
     """
     if mode is ExportColumnsMode.VIEW:
-        return [
+        columns = [
             _record_id_column(language)
             if name == RECORD_ID_PROPERTY
             else _property_column(name, properties, language)
             for name in view_properties
         ]
+        for association_type in association_types:  # the requested ones, last
+            columns.extend(_association_columns(association_type, language))
+        return columns
 
     others = [
         _property_column(name, properties, language)

@@ -1,10 +1,12 @@
 """An export request in the hosted CRM's shape, checked and normalised (R-EXP-1..4).
 
-POST /crm/v3/exports/export/async takes `exportType` (VIEW; LIST is refused
-until lists exist), `format` (CSV, XLSX, XLS), `exportName`, `language`
-(EN, NL, DE, FR, ES), `objectType`, `objectProperties` (the view's columns
-in order) and `publicCrmSearchRequest` (the view's filters: `filterGroups`,
-or the SDK's flat `filters` ANDed together, `sorts`, `query`).
+POST /crm/v3/exports/export/async takes `exportType` (VIEW, or LIST with a
+`listId`: the list's members), `format` (CSV, XLSX, XLS), `exportName`,
+`language` (EN, NL, DE, FR, ES), `objectType`, `objectProperties` (the view's
+columns in order), `associatedObjectType` (one type, a list, or several
+comma-separated: a names and an ids column each, last) and, for a VIEW,
+`publicCrmSearchRequest` (the view's filters: `filterGroups`, or the SDK's
+flat `filters` ANDed together, `sorts`, `query`).
 
 Our own optional fields: `columns` (VIEW, ALL_PROPERTIES,
 ALL_PROPERTIES_AND_ASSOCIATIONS; R-EXP-3) and `includeAllCompanyDomains`
@@ -23,12 +25,15 @@ from crm_exports.domain.associations import (
     AssociationMode,
     ExportFormat,
     check_association_mode,
+    default_association_types,
 )
 from crm_exports.domain.columns import ExportColumnsMode
 from crm_exports.domain.translations import SUPPORTED_LANGUAGES
 
 MAX_NAME_LENGTH = 200
 MAX_PROPERTIES = 1_000
+MAX_ASSOCIATION_TYPES = 10
+LISTS_OBJECT_TYPE = "contacts"  # lists hold contacts only (records, R-MKT-3)
 
 OBJECT_TYPE_ALIASES = {
     "contact": "contacts", "0-1": "contacts", "company": "companies", "0-2": "companies",
@@ -65,6 +70,16 @@ class ExportSpec:
     association_mode: AssociationMode
     all_company_domains: bool
     search: SearchSpec
+    # The associated object types with a names and an ids column each (R-EXP-4).
+    association_types: list[str] = field(default_factory=list)
+    # A LIST export's list; its members are the rows (no search filters then).
+    list_id: int | None = None
+    # A workspace view's id when the export came from one (for the record only).
+    view_id: str | None = None
+
+    @property
+    def export_type(self) -> str:
+        return "LIST" if self.list_id is not None else "VIEW"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -124,12 +139,35 @@ def _search(raw: Any) -> SearchSpec:
                       query=str(query) if query else None)
 
 
+def _association_types(raw: Any, object_type: str, columns: ExportColumnsMode) -> list[str]:
+    """`associatedObjectType` as one name, a list, or comma-separated names."""
+    items = raw if isinstance(raw, list | tuple) else str(raw or "").split(",")
+    types = list(dict.fromkeys(canonical_object_type(str(t)) for t in items if str(t).strip()))
+    if columns is ExportColumnsMode.ALL_PROPERTIES and types:
+        raise ExportRequestInvalid(
+            "ALL_PROPERTIES has no association columns; ask for "
+            "ALL_PROPERTIES_AND_ASSOCIATIONS or leave associatedObjectType out",
+            "associatedObjectType")
+    if columns is ExportColumnsMode.ALL_PROPERTIES_AND_ASSOCIATIONS and not types:
+        types = default_association_types(object_type)
+    if len(types) > MAX_ASSOCIATION_TYPES:
+        raise ExportRequestInvalid(f"at most {MAX_ASSOCIATION_TYPES} associated object types",
+                                   "associatedObjectType")
+    return types
+
+
+def _list_id(body: Mapping[str, Any]) -> int:
+    raw = str(body.get("listId") or "").strip()
+    if not raw.isdigit():
+        raise ExportRequestInvalid("a LIST export needs the listId of the list to export",
+                                   "listId")
+    return int(raw)
+
+
 def parse_export_request(body: Mapping[str, Any]) -> ExportSpec:
     """The normalised export, or ExportRequestInvalid naming the field to fix."""
     export_type = _choice(body, "exportType", ("VIEW", "LIST"), "VIEW")
-    if export_type == "LIST":
-        raise ExportRequestInvalid("LIST exports are not available yet; export a VIEW",
-                                   "exportType")
+    list_id = _list_id(body) if export_type == "LIST" else None
     fmt = ExportFormat(_choice(body, "format", tuple(f.value for f in ExportFormat)))
     name = str(body.get("exportName") or "").strip()
     if not name or len(name) > MAX_NAME_LENGTH:
@@ -138,6 +176,11 @@ def parse_export_request(body: Mapping[str, Any]) -> ExportSpec:
     language = _choice(body, "language", tuple(x.upper() for x in SUPPORTED_LANGUAGES),
                        "EN").lower()
     object_type = canonical_object_type(str(body.get("objectType") or ""))
+    if list_id is not None:
+        object_type = object_type or LISTS_OBJECT_TYPE
+        if object_type != LISTS_OBJECT_TYPE:
+            raise ExportRequestInvalid("lists hold contacts: a LIST export's objectType is "
+                                       "CONTACT", "objectType")
     if not object_type:
         raise ExportRequestInvalid("objectType is required", "objectType")
     columns = ExportColumnsMode(_choice(body, "columns",
@@ -149,11 +192,8 @@ def parse_export_request(body: Mapping[str, Any]) -> ExportSpec:
     if len(properties) > MAX_PROPERTIES:
         raise ExportRequestInvalid(f"at most {MAX_PROPERTIES} objectProperties",
                                    "objectProperties")
-    if body.get("associatedObjectType"):
-        raise ExportRequestInvalid(
-            "association columns are not available yet (the records service has no "
-            "association API to read names from); leave associatedObjectType out",
-            "associatedObjectType")
+    association_types = _association_types(body.get("associatedObjectType"), object_type,
+                                           columns)
     association_mode = (AssociationMode.ALL
                         if body.get("overrideAssociatedObjectsPerDefinitionPerRowLimit")
                         else AssociationMode.FIRST_1000)
@@ -167,4 +207,7 @@ def parse_export_request(body: Mapping[str, Any]) -> ExportSpec:
         object_properties=list(dict.fromkeys(properties)), columns=columns,
         association_mode=association_mode,
         all_company_domains=bool(body.get("includeAllCompanyDomains")),
-        search=_search(body.get("publicCrmSearchRequest")))
+        # A list's members are its rows: the view filters do not apply to it.
+        search=SearchSpec() if list_id is not None else _search(
+            body.get("publicCrmSearchRequest")),
+        association_types=association_types, list_id=list_id)

@@ -13,6 +13,7 @@ from crm_exports.domain.associations import (
     SEPARATOR,
     AssociationMode,
     ExportFormat,
+    associated_name,
     association_cell,
     company_domains_cell,
 )
@@ -32,6 +33,15 @@ class ExportRecord:
     id: int
     properties: Mapping[str, str | None]
     associations: Mapping[str, Sequence[AssociatedRecord]] = field(default_factory=dict)
+
+
+def associated_records(object_type: str, associated_ids: Sequence[int],
+                       visible: Mapping[int, Mapping[str, str | None]]
+                       ) -> list[AssociatedRecord]:
+    """The associated records of one row, in id order, named; an id missing from
+    `visible` (the records the user may see) is left out, name and id alike."""
+    return [AssociatedRecord(i, associated_name(object_type, i, visible[i]))
+            for i in associated_ids if i in visible]
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ from typing import Any
 from crm_contracts.envelope import CloudEvent
 from crm_contracts.exports import v1 as exports_v1
 from crm_contracts.properties import v1 as properties_v1
-
 from crm_exports.adapters.jobs import accept_requested
 
 

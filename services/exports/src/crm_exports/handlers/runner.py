@@ -1,13 +1,14 @@
-"""Runs export jobs: claim the next one, stream its rows from search into a
-file, keep the file, publish ExportFinished (or ExportFailed) with the job's
-final state in one transaction.
+"""Runs export jobs: claim the next one, stream its rows (from search for a
+view, from the records service's list memberships for a list) with their
+association cells (from records) into a file, keep the file, publish
+ExportFinished (or ExportFailed) with the job's final state in one transaction.
 
 A replica runs `workers` loops. A job whose runner dies keeps its lease for
 60 s, then is claimed again and written from the start (its scratch folder is
 emptied first); after 3 such attempts it fails. Transport errors talking to
-search are treated the same way (retried after the lease), while a refusal
-from search (a bad filter, a user who lost access) fails the job at once with
-search's own message.
+search or records are treated the same way (retried after the lease), while a
+refusal (a bad filter, a list deleted, a user who lost access) fails the job at
+once with the refusing service's own message.
 """
 
 from __future__ import annotations
@@ -20,20 +21,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import httpx
+
 from crm_contracts import topics
 from crm_contracts.envelope import CloudEvent
 from crm_contracts.exports import v1
-from crm_platform.outbox import OutgoingEvent
-
 from crm_exports.adapters.jobs import Job, JobStore, property_definitions, too_many_attempts
+from crm_exports.adapters.records_client import RecordsClient, RecordsRefused
 from crm_exports.adapters.search_client import SearchClient, SearchRefused, UserToken
 from crm_exports.adapters.storage import LocalStorage
 from crm_exports.domain.associations import ExportFormat
 from crm_exports.domain.columns import PropertyDefinition, plan_columns
 from crm_exports.domain.jobs import MAX_ATTEMPTS, TooManyRowsForXls, check_xls_rows
 from crm_exports.domain.links import EMAIL_LINK_TTL, sign_download_link
+from crm_exports.domain.paging import SEARCH_RESULT_CAP
+from crm_exports.domain.requests import ExportSpec
 from crm_exports.domain.rows import ADDITIONAL_DOMAINS_PROPERTY, ExportRecord, RowOptions
+from crm_exports.handlers.associations import with_associations
 from crm_exports.writers import open_writer, stream_export
+from crm_platform.outbox import OutgoingEvent
 
 log = logging.getLogger("crm.exports.runner")
 SOURCE = "/crm/exports"
@@ -69,11 +74,12 @@ def file_name(export_name: str, fmt: ExportFormat) -> str:
 
 
 class ExportRunner:
-    def __init__(self, jobs: JobStore, search: SearchClient, storage: LocalStorage,
-                 links: Links, token_secret: str, *, workers: int = 2,
+    def __init__(self, jobs: JobStore, search: SearchClient, records: RecordsClient,
+                 storage: LocalStorage, links: Links, token_secret: str, *, workers: int = 2,
                  idle_seconds: float = 0.5,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self.jobs, self.search, self.storage, self.links = jobs, search, storage, links
+        self.jobs, self.search, self.records = jobs, search, records
+        self.storage, self.links = storage, links
         self.token_secret = token_secret
         self.workers = workers
         self.idle_seconds = idle_seconds
@@ -122,13 +128,17 @@ class ExportRunner:
         except SearchRefused as refused:
             self.storage.discard_scratch(job.export_id)
             await self._fail(job, f"the search service refused the export's query: {refused}")
+        except RecordsRefused as refused:
+            self.storage.discard_scratch(job.export_id)
+            await self._fail(job, f"the records service refused the export: {refused}")
         except TooManyRowsForXls as too_many:
             self.storage.discard_scratch(job.export_id)
             await self._fail(job, str(too_many))
         except httpx.TransportError as error:
             # Search unreachable: leave the job PROCESSING; it is claimed again
             # once its lease lapses (at most MAX_ATTEMPTS runs).
-            log.warning("export %s: search unreachable (%s); retried later", job.export_id, error)
+            log.warning("export %s: search or records unreachable (%s); retried later",
+                        job.export_id, error)
         except Exception:
             log.exception("export %s failed", job.export_id)
             self.storage.discard_scratch(job.export_id)
@@ -139,18 +149,18 @@ class ExportRunner:
         definitions = {r["name"]: PropertyDefinition(r["name"], r["label"], r["type"])
                        for r in await property_definitions(self.jobs.pool, job.account_id,
                                                            spec.object_type)}
-        columns = plan_columns(spec.columns, spec.object_properties, definitions, (),
-                               spec.language)
+        columns = plan_columns(spec.columns, spec.object_properties, definitions,
+                               spec.association_types, spec.language)
         wanted = [c.key for c in columns if c.kind == "property"]
         if spec.all_company_domains and "domain" in wanted:
             wanted.append(ADDITIONAL_DOMAINS_PROPERTY)
         wanted = wanted or ["hs_object_id"]
         token = UserToken(self.token_secret, job.account_id, job.user_id, self.clock)
-        first = await self.search.first_page(spec.object_type, spec.search, wanted, token)
-        expected = first.total if first.total < 10_000 else None
+        expected, rows = await self._rows(spec, wanted, token)
         if not await self.jobs.progress(job.export_id, 0, expected):
             raise ExportCanceled()
-        pages = self.search.pages(spec.object_type, spec.search, wanted, token, first)
+        pages = with_associations(rows, self.records, spec.object_type,
+                                  spec.association_types, spec.association_mode, token)
         name = file_name(spec.export_name, spec.format)
         path = self.storage.scratch(job.export_id) / name
         result = await stream_export(
@@ -173,6 +183,18 @@ class ExportRunner:
             self.storage.delete(key)  # canceled while the file was being kept
             raise ExportCanceled()
         log.info("export %s complete: %d rows, %d bytes", job.export_id, result.row_count, size)
+
+    async def _rows(self, spec: ExportSpec, properties: list[str], token: UserToken
+                    ) -> tuple[int | None, AsyncIterator[list[ExportRecord]]]:
+        """The rows expected (None when unknown) and the pages of records to write."""
+        if spec.list_id is not None:
+            size = await self.records.list_size(spec.list_id, token)
+            return size, self.records.list_pages(spec.list_id, properties, token,
+                                                 spec.object_type)
+        first = await self.search.first_page(spec.object_type, spec.search, properties, token)
+        expected = first.total if first.total < SEARCH_RESULT_CAP else None
+        return expected, self.search.pages(spec.object_type, spec.search, properties, token,
+                                           first)
 
     async def _counted(self, job: Job, pages: AsyncIterator[list[ExportRecord]]
                        ) -> AsyncIterator[list[ExportRecord]]:

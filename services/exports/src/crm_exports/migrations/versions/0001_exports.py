@@ -2,6 +2,7 @@
 definitions the exporter labels and types columns with (from crm.properties.v1)."""
 
 from alembic import op
+
 from crm_platform.consumer import PROCESSED_EVENTS_TABLE_SQL
 from crm_platform.identity.pg_directory import IDENTITY_TABLES_SQL
 from crm_platform.outbox import OUTBOX_TABLE_SQL

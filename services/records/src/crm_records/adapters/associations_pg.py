@@ -15,9 +15,10 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import asyncpg
-from crm_contracts.envelope import CloudEvent
-from crm_platform.outbox import OutgoingEvent, enqueue
 
+from crm_contracts.envelope import CloudEvent
+from crm_platform.identity.principal import Principal
+from crm_platform.outbox import OutgoingEvent, enqueue
 from crm_records.adapters.postgres import OUTBOX_CHANNEL, PgRecordStore, _record
 from crm_records.domain.associations import USER_DEFINED, AssociationType
 from crm_records.domain.object_types import ENGAGEMENT_TYPES
@@ -26,6 +27,7 @@ from crm_records.handlers import automation
 from crm_records.handlers.associations import AssociationSession, Row
 from crm_records.handlers.automation import AutomationSession
 from crm_records.handlers.records import RecordsHandler
+from crm_records.handlers.visibility import list_predicate
 
 ENGAGEMENTS = sorted(ENGAGEMENT_TYPES)
 
@@ -45,11 +47,15 @@ class PgAssociationStore:
         await enqueue(self.conn, events, channel=OUTBOX_CHANNEL)
 
     async def existing_ids(self, account_id: int, object_type: str,
-                           record_ids: Sequence[int]) -> set[int]:
+                           record_ids: Sequence[int], *,
+                           viewer: Principal | None = None) -> set[int]:
+        """The live ids among record_ids, and of those only what `viewer` may see (R-AUTH-3)."""
+        scope = list_predicate(viewer, object_type, first_param=4)
         rows = await self.conn.fetch(
             "SELECT record_id FROM records WHERE account_id = $1 AND object_type = $2"
-            " AND record_id = ANY($3::bigint[]) AND NOT archived AND merged_into IS NULL",
-            account_id, object_type, list(record_ids))
+            " AND record_id = ANY($3::bigint[]) AND NOT archived AND merged_into IS NULL"
+            + (f" AND {scope[0]}" if scope else ""),
+            account_id, object_type, list(record_ids), *(scope[1] if scope else ()))
         return {r["record_id"] for r in rows}
 
     # ---- types
@@ -99,17 +105,22 @@ class PgAssociationStore:
             [(account_id, *row) for row in rows])
 
     async def associated(self, account_id: int, from_type: str, from_ids: Sequence[int],
-                         to_type: str, *, after: int = 0, limit: int | None = None
-                         ) -> dict[int, dict[int, set[int]]]:
-        """Associated to ids above `after` (ascending; at most `limit` ids per from id)."""
+                         to_type: str, *, after: int = 0, limit: int | None = None,
+                         viewer: Principal | None = None) -> dict[int, dict[int, set[int]]]:
+        """Associated to ids above `after` (ascending; at most `limit` ids per from id).
+
+        R-AUTH-3: records `viewer` may not see are left out inside the query, so a
+        page is full of what they may see and the cursor skips nothing."""
+        scope = list_predicate(viewer, to_type, first_param=6, records_alias="r")
         rows = await self.conn.fetch(
             "SELECT from_id, to_id, array_agg(type_id) AS type_ids FROM associations a"
             " WHERE account_id = $1 AND from_type = $2 AND from_id = ANY($3::bigint[])"
             " AND to_type = $4 AND to_id > $5 AND EXISTS (SELECT 1 FROM records r"
             "   WHERE r.account_id = a.account_id AND r.object_type = a.to_type"
-            "   AND r.record_id = a.to_id AND NOT r.archived)"
+            "   AND r.record_id = a.to_id AND NOT r.archived"
+            + (f" AND {scope[0]}" if scope else "") + ")"
             " GROUP BY from_id, to_id ORDER BY from_id, to_id",
-            account_id, from_type, list(from_ids), to_type, after)
+            account_id, from_type, list(from_ids), to_type, after, *(scope[1] if scope else ()))
         out: dict[int, dict[int, set[int]]] = {}
         for row in rows:
             held = out.setdefault(row["from_id"], {})

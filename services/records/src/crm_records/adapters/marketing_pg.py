@@ -15,15 +15,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-from crm_contracts.envelope import CloudEvent
-from crm_platform.outbox import OutgoingEvent, enqueue
 
+from crm_contracts.envelope import CloudEvent
+from crm_platform.identity.principal import Principal
+from crm_platform.outbox import OutgoingEvent, enqueue
 from crm_records.adapters.postgres import OUTBOX_CHANNEL, PgRecordStore
 from crm_records.domain.forms import FormDefinition, FormField
 from crm_records.domain.tracking import EMPTY_SUMMARY, PageView, PageViewSummary
 from crm_records.handlers.lists import apply_record_events
 from crm_records.handlers.marketing import MarketingSession, StoredForm, StoredList
 from crm_records.handlers.records import RecordsHandler
+from crm_records.handlers.visibility import list_predicate
 
 
 def form_json(form: FormDefinition) -> dict[str, Any]:
@@ -225,10 +227,18 @@ class PgMarketingStore:
         return {r["account_id"] for r in rows}
 
     async def member_ids(self, account_id: int, list_id: int, *, after: int = 0,
-                         limit: int = 100) -> list[int]:
+                         limit: int = 100, viewer: Principal | None = None) -> list[int]:
+        """Member ids above `after`, ascending. R-AUTH-3: with a viewer, only members
+        they may see, filtered inside the query so a page is full and skips nothing."""
+        scope = list_predicate(viewer, "contacts", first_param=5, records_alias="r")
+        visible = ("" if scope is None else
+                   " AND EXISTS (SELECT 1 FROM records r WHERE r.account_id = m.account_id"
+                   f" AND r.object_type = 'contacts' AND r.record_id = m.record_id"
+                   f" AND {scope[0]})")
         rows = await self.conn.fetch(
-            "SELECT record_id FROM list_memberships WHERE account_id = $1 AND list_id = $2"
-            " AND record_id > $3 ORDER BY record_id LIMIT $4", account_id, list_id, after, limit)
+            "SELECT record_id FROM list_memberships m WHERE account_id = $1 AND list_id = $2"
+            f" AND record_id > $3{visible} ORDER BY record_id LIMIT $4",
+            account_id, list_id, after, limit, *(scope[1] if scope else ()))
         return [r["record_id"] for r in rows]
 
     async def lists_of(self, account_id: int, record_id: int) -> set[int]:

@@ -156,7 +156,7 @@ async def get_page(objectType: str, objectId: str, toObjectType: str, caller: Ca
     from_id = presenter.parse_id(objectId)
     found = await app.associations.associated(caller.account_id, from_type, [from_id],
                                               to_type, after=presenter.parse_after(after),
-                                              limit=limit + 1)
+                                              limit=limit + 1, viewer=caller)
     if from_id not in found:
         raise presenter.object_not_found(objectId)
     rows = found[from_id]
@@ -229,7 +229,7 @@ async def batch_read(fromObjectType: str, toObjectType: str, body: BatchFetch,
     ids = [presenter.parse_id(i.id) for i in body.inputs]
     found = await app.associations.associated(caller.account_id,
                                               app.object_type(fromObjectType), ids,
-                                              app.object_type(toObjectType))
+                                              app.object_type(toObjectType), viewer=caller)
     results = [{"from": {"id": str(i)}, "to": [
         {"toObjectId": to_id, "associationTypes": [spec_out(t) for t in types]}
         for to_id, types in found[i]]} for i in dict.fromkeys(ids) if i in found]
@@ -324,14 +324,15 @@ async def create_with_associations(app: Container, actor: Actor, object_type: st
 
 
 async def associations_of(app: Container, account_id: int, object_type: str, record_id: int,
-                          to_type_names: Sequence[str]) -> dict[str, Any]:
+                          to_type_names: Sequence[str],
+                          viewer: Principal | None = None) -> dict[str, Any]:
     """The hosted read's `associations`: {companies: {results: [{id, type}]}}, one
-    entry per association type of each associated record."""
+    entry per association type of each associated record `viewer` may see (R-AUTH-3)."""
     out: dict[str, Any] = {}
     for name in to_type_names:
         to_type = app.object_type(name)
         found = await app.associations.associated(account_id, object_type, [record_id],
-                                                  to_type)
+                                                  to_type, viewer=viewer)
         results = [{"id": str(to_id), "type": type_name(t)}
                    for to_id, types in found.get(record_id, []) for t in types]
         if results:

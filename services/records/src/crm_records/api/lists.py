@@ -141,11 +141,12 @@ async def memberships(list_id: int, caller: Caller, request: Request,
                       limit: Annotated[int, Query(ge=1, le=250)] = 100) -> dict[str, Any]:
     try:
         ids = await lists_handler(request).members(caller.account_id, list_id, after=after,
-                                                   limit=limit)
+                                                   limit=limit + 1, viewer=caller)  # R-AUTH-3
     except NotFound as missing:
         raise not_found(missing) from None
+    ids, more = ids[:limit], len(ids) > limit  # one extra: a next page only when there is one
     answer: dict[str, Any] = {"results": [{"recordId": str(i)} for i in ids]}
-    if len(ids) == limit:
+    if more:
         answer["paging"] = {"next": {"after": str(ids[-1])}}
     return answer
 

@@ -102,7 +102,8 @@ async def read(objectType: str, objectId: str, caller: Caller, app: App, respons
                                      history.get(record_id), history_names)
     if associations:
         result.associations = await associations_api.associations_of(
-            app, caller.account_id, object_type, record_id, presenter.split_names(associations))
+            app, caller.account_id, object_type, record_id, presenter.split_names(associations),
+            viewer=caller)  # R-AUTH-3
     await associations_api.set_rollups_header(app, response, caller.account_id, object_type,
                                               record_id)  # R-ROLL-2
     return result

@@ -18,8 +18,8 @@ from typing import Protocol
 from crm_contracts import topics
 from crm_contracts.associations import v1
 from crm_contracts.envelope import CloudEvent, record_key
+from crm_platform.identity.principal import Principal
 from crm_platform.outbox import OutgoingEvent
-
 from crm_records.domain import associations as rules
 from crm_records.domain.associations import AssociationType, InvalidAssociation
 from crm_records.domain.engagements import MAX_ENGAGEMENTS_PER_RECORD, can_associate_engagement
@@ -43,7 +43,8 @@ class EngagementLimitReached(DomainError):
 
 class AssociationStore(Protocol):
     async def existing_ids(self, account_id: int, object_type: str,
-                           record_ids: Sequence[int]) -> set[int]: ...
+                           record_ids: Sequence[int], *,
+                           viewer: Principal | None = None) -> set[int]: ...
     async def account_types(self, account_id: int) -> list[AssociationType]: ...
     async def allocate_type_ids(self, count: int) -> list[int]: ...
     async def add_account_types(self, account_id: int,
@@ -53,7 +54,8 @@ class AssociationStore(Protocol):
     async def insert(self, account_id: int, rows: Sequence[Row], at: datetime) -> None: ...
     async def delete(self, account_id: int, rows: Sequence[Row]) -> None: ...
     async def associated(self, account_id: int, from_type: str, from_ids: Sequence[int],
-                         to_type: str, *, after: int = 0, limit: int | None = None
+                         to_type: str, *, after: int = 0, limit: int | None = None,
+                         viewer: Principal | None = None
                          ) -> dict[int, dict[int, set[int]]]: ...
     async def primary_of(self, account_id: int, owner_type: str, owner_id: int,
                          primary_type_id: int) -> int | None: ...
@@ -155,15 +157,20 @@ class AssociationsHandler:
         return catalog.between(from_type, to_type)
 
     async def associated(self, account_id: int, from_type: str, from_ids: Sequence[int],
-                         to_type: str, *, after: int = 0, limit: int | None = None
+                         to_type: str, *, after: int = 0, limit: int | None = None,
+                         viewer: Principal | None = None
                          ) -> dict[int, list[tuple[int, list[AssociationType]]]]:
         """Per existing from id, its associated to ids (ascending) with their types;
-        ids this account does not hold are absent."""
+        ids this account does not hold are absent. R-AUTH-3: so are from ids `viewer`
+        may not see, and associated records they may not see are left out (None:
+        the platform, which sees all)."""
         async with self.unit_of_work() as session:
-            existing = await session.store.existing_ids(account_id, from_type, from_ids)
+            existing = await session.store.existing_ids(account_id, from_type, from_ids,
+                                                        viewer=viewer)
             catalog = await self._catalog(session, account_id, from_type, to_type)
             found = await session.store.associated(account_id, from_type, sorted(existing),
-                                                   to_type, after=after, limit=limit)
+                                                   to_type, after=after, limit=limit,
+                                                   viewer=viewer)
         return {i: [(to_id, catalog.named(list(type_ids)))
                     for to_id, type_ids in sorted(found.get(i, {}).items())]
                 for i in existing}

@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from prometheus_client import Histogram
+
 from crm_contracts import topics
 from crm_contracts.envelope import CloudEvent, record_key
 from crm_contracts.lists import v1 as lists_v1
 from crm_contracts.records import v1 as records_v1
+from crm_platform.identity.principal import Principal
 from crm_platform.outbox import OutgoingEvent
-from prometheus_client import Histogram
-
 from crm_records.domain import lists as rules
 from crm_records.domain.errors import DomainError
 from crm_records.handlers.marketing import MarketingUnitOfWork, NotFound, StoredList
@@ -173,12 +174,13 @@ class ListsHandler:
                 raise NotFound("list", list_id)
 
     async def members(self, account_id: int, list_id: int, *, after: int,
-                      limit: int) -> list[int]:
+                      limit: int, viewer: Principal | None = None) -> list[int]:
+        """Member ids; R-AUTH-3: only those `viewer` may see (None: the platform)."""
         async with self.unit_of_work() as session:
             if await session.store.get_list(account_id, list_id) is None:
                 raise NotFound("list", list_id)
             return list(await session.store.member_ids(account_id, list_id, after=after,
-                                                       limit=limit))
+                                                       limit=limit, viewer=viewer))
 
     async def change_members(self, account_id: int, list_id: int, record_ids: Sequence[int],
                              *, add: bool) -> tuple[list[int], list[int]]:

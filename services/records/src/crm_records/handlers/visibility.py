@@ -75,9 +75,13 @@ def require_editable(viewer: Principal | None, object_type: str,
         raise RecordNotEditable(object_type, viewer.scope_for(object_type).edit, refused)
 
 
-def list_predicate(viewer: Principal | None, object_type: str,
-                   first_param: int) -> tuple[str, list] | None:
-    """The view scope as an SQL predicate on records.owner_id (None: no restriction)."""
+def list_predicate(viewer: Principal | None, object_type: str, first_param: int,
+                   records_alias: str | None = None) -> tuple[str, list] | None:
+    """The view scope as an SQL predicate on records.owner_id (None: no restriction).
+
+    `records_alias` qualifies the column when the query joins records to other
+    tables (associations, list memberships)."""
     if viewer is None:
         return None
-    return visibility_sql(viewer, object_type, OWNER_COLUMN, first_param)
+    column = f"{records_alias}.{OWNER_COLUMN}" if records_alias else OWNER_COLUMN
+    return visibility_sql(viewer, object_type, column, first_param)

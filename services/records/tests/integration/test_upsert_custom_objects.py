@@ -154,3 +154,17 @@ async def test_a_schema_naming_what_it_lacks_is_refused(records):  # R-REC-1
         **SCHEMA, "name": "contacts", "requiredProperties": ["nope"]})
     assert answer.status_code == 400
     assert "contacts" in answer.json()["message"] and "nope" in answer.json()["message"]
+
+
+async def test_schemas_answer_at_the_path_the_official_sdk_calls(records):  # R-REC-1
+    # Regression: the SDK's schemas client calls /crm-object-schemas/v3/schemas.
+    _, headers = await records.new_account()
+    sdk_path = "/crm-object-schemas/v3/schemas"
+    made = await records.client.post(sdk_path, headers=headers, json=SCHEMA)
+    assert made.status_code == 201, made.text
+    type_id = made.json()["objectTypeId"]
+    for path in (f"{sdk_path}/{type_id}", f"/crm/v3/schemas/{type_id}"):
+        read = await records.client.get(path, headers=headers)
+        assert read.status_code == 200 and read.json()["name"] == "cars", read.text
+    listed = await records.client.get(sdk_path, headers=headers)
+    assert [s["objectTypeId"] for s in listed.json()["results"]] == [type_id]

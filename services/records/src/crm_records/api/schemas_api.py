@@ -7,6 +7,9 @@
   ObjectTypeDefinition
 - `DELETE /crm/v3/schemas/{objectType}` -> 204 (409 while the type has live records)
 
+Every operation is also served under /crm-object-schemas/v3/schemas, the path
+the hosted CRM's official SDK calls.
+
 The new type then works through /crm/v3/objects/{objectTypeId | p_name | name},
 /crm/v3/properties, /crm/v4 associations and search (by its name).
 """
@@ -32,7 +35,7 @@ from crm_records.handlers.custom_objects import (
     StoredSchema,
 )
 
-router = APIRouter(prefix="/crm/v3/schemas", tags=["schemas"])
+operations = APIRouter(tags=["schemas"])
 Caller = Annotated[Principal, Depends(principal)]
 Schemas = Annotated[SchemasHandler, Depends(schemas_handler)]
 
@@ -148,14 +151,14 @@ def _schema_out(found: SchemaWithProperties) -> SchemaOut:
                      associations=[])
 
 
-@router.get("", response_model=SchemaCollection, response_model_exclude_none=True)
+@operations.get("", response_model=SchemaCollection, response_model_exclude_none=True)
 async def list_schemas(caller: Caller, schemas: Schemas,
                        archived: bool = False) -> SchemaCollection:
     return SchemaCollection(results=[_schema_out(s) for s in await schemas.list(
         caller.account_id, archived=archived)])
 
 
-@router.post("", status_code=201, response_model=SchemaOut, response_model_exclude_none=True)
+@operations.post("", status_code=201, response_model=SchemaOut, response_model_exclude_none=True)
 async def create_schema(body: SchemaIn, caller: Caller, schemas: Schemas) -> SchemaOut:
     own = [_definition(p) for p in body.properties]
     schema = ObjectSchema(
@@ -170,12 +173,12 @@ async def create_schema(body: SchemaIn, caller: Caller, schemas: Schemas) -> Sch
     return _schema_out(await schemas.create(caller.account_id, caller.user_id, schema, own))
 
 
-@router.get("/{objectType}", response_model=SchemaOut, response_model_exclude_none=True)
+@operations.get("/{objectType}", response_model=SchemaOut, response_model_exclude_none=True)
 async def read_schema(objectType: str, caller: Caller, schemas: Schemas) -> SchemaOut:
     return _schema_out(await schemas.get(caller.account_id, objectType))
 
 
-@router.patch("/{objectType}", response_model=TypeDefinitionOut,
+@operations.patch("/{objectType}", response_model=TypeDefinitionOut,
               response_model_exclude_none=True)
 async def update_schema(objectType: str, body: SchemaPatch, caller: Caller,
                         schemas: Schemas) -> TypeDefinitionOut:
@@ -194,7 +197,14 @@ async def update_schema(objectType: str, body: SchemaPatch, caller: Caller,
     return TypeDefinitionOut(**_definition_out(stored))
 
 
-@router.delete("/{objectType}", status_code=204, response_class=Response)
+@operations.delete("/{objectType}", status_code=204, response_class=Response)
 async def archive_schema(objectType: str, caller: Caller, schemas: Schemas) -> Response:
     await schemas.archive(caller.account_id, objectType)
     return Response(status_code=204)
+
+
+# The hosted CRM serves these operations at both paths: its docs use /crm/v3/schemas,
+# its official SDK calls /crm-object-schemas/v3/schemas.
+router = APIRouter()
+router.include_router(operations, prefix="/crm/v3/schemas")
+router.include_router(operations, prefix="/crm-object-schemas/v3/schemas")

@@ -82,19 +82,32 @@ class StoredFacts:
 
 async def load_facts(conn: asyncpg.Connection, account_id: int, customer_type: str,
                      customer_id: int) -> StoredFacts:
-    row = await conn.fetchrow(
-        "SELECT gone, properties FROM customers WHERE account_id = $1 AND object_type = $2 "
-        "AND record_id = $3", account_id, customer_type, customer_id)
+    return (await load_facts_many(conn, account_id, customer_type, [customer_id]))[customer_id]
+
+
+async def load_facts_many(conn: asyncpg.Connection, account_id: int, customer_type: str,
+                          customer_ids: list[int]) -> dict[int, StoredFacts]:
+    """The facts of a batch of customers in two queries (one per table), not two per
+    customer: round trips, not scoring, were what a recompute spent its time on."""
+    rows = await conn.fetch(
+        "SELECT record_id, gone, properties FROM customers WHERE account_id = $1 "
+        "AND object_type = $2 AND record_id = ANY($3::bigint[])",
+        account_id, customer_type, customer_ids)
     events = await conn.fetch(
-        """SELECT a.event FROM activity_links l
+        """SELECT l.customer_id, a.event FROM activity_links l
            JOIN activities a ON a.account_id = l.account_id AND a.object_type = l.activity_type
                             AND a.record_id = l.activity_id
-           WHERE l.account_id = $1 AND l.customer_type = $2 AND l.customer_id = $3
-             AND a.event IS NOT NULL""", account_id, customer_type, customer_id)
-    return StoredFacts(
-        properties=None if row is None or row["gone"] else row["properties"],
-        events=tuple(Event(e["id"], e["type"], datetime.fromisoformat(e["occurred_at"]),
-                           e["properties"]) for e in (r["event"] for r in events)))
+           WHERE l.account_id = $1 AND l.customer_type = $2
+             AND l.customer_id = ANY($3::bigint[]) AND a.event IS NOT NULL""",
+        account_id, customer_type, customer_ids)
+    properties = {r["record_id"]: None if r["gone"] else r["properties"] for r in rows}
+    per_customer: dict[int, list[Event]] = {customer_id: [] for customer_id in customer_ids}
+    for row in events:
+        e = row["event"]
+        per_customer[row["customer_id"]].append(
+            Event(e["id"], e["type"], datetime.fromisoformat(e["occurred_at"]), e["properties"]))
+    return {customer_id: StoredFacts(properties.get(customer_id), tuple(found))
+            for customer_id, found in per_customer.items()}
 
 
 async def customer_ids(conn: asyncpg.Connection, account_id: int,
@@ -243,34 +256,60 @@ async def stored_score(conn: asyncpg.Connection, account_id: int, profile_id: st
     return result_from_json(found) if found else None
 
 
-async def save_score(conn: asyncpg.Connection, account_id: int, customer_type: str,
-                     result: ScoreResult) -> None:
+async def stored_scores(conn: asyncpg.Connection, account_id: int, customer_type: str,
+                        customer_ids: list[int]) -> dict[tuple[str, int], ScoreResult]:
+    """Every profile's stored score of a batch of customers: (profile id, customer id) ->
+    result, in one query."""
+    rows = await conn.fetch(
+        "SELECT profile_id, customer_id, result FROM scores WHERE account_id = $1 "
+        "AND customer_type = $2 AND customer_id = ANY($3::bigint[])",
+        account_id, customer_type, customer_ids)
+    return {(r["profile_id"], r["customer_id"]): result_from_json(r["result"]) for r in rows}
+
+
+async def save_scores(conn: asyncpg.Connection, account_id: int, customer_type: str,
+                      results: list[ScoreResult]) -> None:
+    """Insert or replace a batch of scores in one statement (arrays unnested)."""
+    if not results:
+        return
     await conn.execute(
         """INSERT INTO scores (account_id, profile_id, customer_type, customer_id, score, band,
                                result, computed_at, next_change_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           SELECT $1, p, $2, c, s, b, r, t, n
+           FROM unnest($3::text[], $4::bigint[], $5::int[], $6::text[], $7::jsonb[],
+                       $8::timestamptz[], $9::timestamptz[]) AS u(p, c, s, b, r, t, n)
            ON CONFLICT (account_id, profile_id, customer_type, customer_id) DO UPDATE
                SET score = EXCLUDED.score, band = EXCLUDED.band, result = EXCLUDED.result,
                    computed_at = EXCLUDED.computed_at, next_change_at = EXCLUDED.next_change_at""",
-        account_id, result.profile_id, customer_type, int(result.customer_id), result.score,
-        result.band, result_to_json(result), result.computed_at, result.next_change_at)
+        account_id, customer_type, [r.profile_id for r in results],
+        [int(r.customer_id) for r in results], [r.score for r in results],
+        [r.band for r in results], [result_to_json(r) for r in results],
+        [r.computed_at for r in results], [r.next_change_at for r in results])
 
 
-async def delete_score(conn: asyncpg.Connection, account_id: int, profile_id: str,
-                       customer_type: str, customer_id: int) -> None:
-    await conn.execute("DELETE FROM scores WHERE account_id = $1 AND profile_id = $2 "
-                       "AND customer_type = $3 AND customer_id = $4",
-                       account_id, profile_id, customer_type, customer_id)
-
-
-async def insert_change(conn: asyncpg.Connection, account_id: int, customer_type: str,
-                        change: ScoreChange) -> None:
+async def delete_scores(conn: asyncpg.Connection, account_id: int, customer_type: str,
+                        keys: list[tuple[str, int]]) -> None:
+    """Delete the scores of (profile id, customer id) pairs in one statement."""
+    if not keys:
+        return
     await conn.execute(
-        """INSERT INTO score_changes (account_id, profile_id, customer_type, customer_id,
-               old_score, new_score, old_band, new_band, cause, at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
-        account_id, change.profile_id, customer_type, int(change.customer_id), change.old_score,
-        change.new_score, change.old_band, change.new_band, change.cause, change.at)
+        """DELETE FROM scores s USING unnest($3::text[], $4::bigint[]) AS k(p, c)
+           WHERE s.account_id = $1 AND s.customer_type = $2 AND s.profile_id = k.p
+             AND s.customer_id = k.c""",
+        account_id, customer_type, [p for p, _ in keys], [c for _, c in keys])
+
+
+CHANGE_COLUMNS = ["account_id", "profile_id", "customer_type", "customer_id", "old_score",
+                  "new_score", "old_band", "new_band", "cause", "at"]
+
+
+async def insert_changes(conn: asyncpg.Connection, account_id: int, customer_type: str,
+                         changes: list[ScoreChange]) -> None:
+    """Keep a batch of changes by COPY, in the order given (their ids order equal `at`s)."""
+    if changes:
+        await conn.copy_records_to_table("score_changes", columns=CHANGE_COLUMNS, records=[
+            (account_id, c.profile_id, customer_type, int(c.customer_id), c.old_score,
+             c.new_score, c.old_band, c.new_band, c.cause, c.at) for c in changes])
 
 
 def _change(row: asyncpg.Record) -> ScoreChange:

@@ -1,0 +1,108 @@
+"""Recompute in batches (issue 8): customers scored in batches of queries end with the
+same scores, changes, deletions and outgoing events as customers scored one at a time.
+(R-HLTH-2, R-HLTH-3, R-HLTH-4, R-BUS-2)"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from crm_healthscore.adapters import store
+from crm_healthscore.domain.activities import event_from_record
+from crm_healthscore.domain.codec import profile_to_json, validated
+from crm_healthscore.domain.standard_types import standard_types
+from crm_healthscore.handlers import recompute as recompute_module
+
+from .conftest import new_account
+from .test_profiles_api import profile_body
+
+pytestmark = pytest.mark.integration
+
+CUSTOMERS = range(1, 8)
+
+
+def big_companies_profile() -> dict:
+    """Scores only companies with a name starting with "Big" (so some leave it)."""
+    body = profile_body("Big ones")
+    body["segments"] = [{"id": "big", "name": "Big", "filter_groups": [{"filters": [
+        {"propertyName": "name", "operator": "EQ", "value": "Big Co"}]}]}]
+    return body
+
+
+async def seed(conn, account: int, clock_now) -> None:  # type: ignore[no-untyped-def]
+    """Seven companies: big or small, some with recent calls, number 7 deleted."""
+    for number in CUSTOMERS:
+        name = "Big Co" if number % 2 else "Small Co"
+        await store.upsert_customer(conn, account, "companies", number, 1, number == 7,
+                                    {"name": name, "numberofemployees": str(number * 20)})
+        for call in range(number % 4):
+            call_id = number * 100 + call
+            fact = event_from_record("calls", call_id, {
+                "hs_timestamp": (clock_now - timedelta(days=call)).isoformat()},
+                clock_now - timedelta(days=call))
+            await store.upsert_activity(conn, account, "calls", call_id, 1, fact)
+            await store.link(conn, account, "calls", call_id, "companies", number, True)
+    for profile_id, body in (("all", profile_body("All")), ("big", big_companies_profile())):
+        profile, segments = validated(body, profile_id=profile_id, status="live",
+                                      property_types=standard_types("companies"))
+        await conn.execute(
+            "INSERT INTO profiles (account_id, profile_id, live, created_by, published_at)"
+            " VALUES ($1, $2, $3, 1, now())", account, profile_id,
+            profile_to_json(profile, segments))
+
+
+async def outcome(conn, account: int) -> tuple:  # type: ignore[no-untyped-def]
+    scores = await conn.fetch(
+        "SELECT profile_id, customer_id, score, band, result, next_change_at FROM scores "
+        "WHERE account_id = $1 ORDER BY profile_id, customer_id", account)
+    changes = await conn.fetch(
+        "SELECT profile_id, customer_id, old_score, new_score, old_band, new_band, cause "
+        "FROM score_changes WHERE account_id = $1 ORDER BY id", account)
+    return [tuple(r) for r in scores], [tuple(r) for r in changes]
+
+
+async def test_batches_end_as_one_customer_at_a_time(health, monkeypatch):
+    # R-HLTH-2 R-HLTH-3 R-HLTH-4 R-BUS-2: one query per batch, the same outcome
+    now = health.clock()
+    one_by_one, batched = new_account(), new_account()
+    queued: dict[int, list] = {one_by_one: [], batched: []}  # the relay empties the outbox
+
+    async def enqueue(conn, events, *, channel):  # type: ignore[no-untyped-def]
+        for item in events:
+            data = json.loads(item.event.value())
+            queued[data["account_id"]].append((item.key.split(":", 1)[1], {
+                k: v for k, v in data.items() if k not in {"alert_id", "account_id"}}))
+        await real_enqueue(conn, events, channel=channel)
+
+    real_enqueue = recompute_module.enqueue
+    monkeypatch.setattr(recompute_module, "enqueue", enqueue)
+    async with health.pool.acquire() as conn:
+        for account in (one_by_one, batched):
+            async with conn.transaction():
+                await seed(conn, account, now)
+        causes = {number: f"event:{number}" for number in CUSTOMERS}
+        # First scores, then every big company becomes small: its "big" score goes away.
+        for account, batch_size in ((one_by_one, 1), (batched, 3)):
+            monkeypatch.setattr(recompute_module, "BATCH_SIZE", batch_size)
+            async with conn.transaction():
+                first = await recompute_module.recompute(conn, account, "companies", causes,
+                                                         now)
+            for number in CUSTOMERS:
+                await store.upsert_customer(conn, account, "companies", number, 2,
+                                            number == 7, {"name": "Small Co",
+                                                          "numberofemployees": "10"})
+            async with conn.transaction():
+                second = await recompute_module.recompute(
+                    conn, account, "companies", causes, now + timedelta(days=1))
+            # first scores: six companies by "all", three big ones by "big"
+            assert len(first) == 6 + 3
+            # the three big ones leave "big"; 3..6 lose their 40 size points in "all"
+            assert len(second) == 3 + 4
+        alone_scores, alone_changes = await outcome(conn, one_by_one)
+        batch_scores, batch_changes = await outcome(conn, batched)
+    assert batch_scores == alone_scores and len(batch_scores) == 6  # only "all" is left
+    assert batch_changes == alone_changes and len(batch_changes) == 16
+    assert queued[batched] == queued[one_by_one]
+    assert len(queued[batched]) >= 16  # the changes, and an alert per band dropped

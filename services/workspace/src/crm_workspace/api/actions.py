@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from crm_platform.identity.principal import Principal
 from crm_platform.problem import ApiError
 from crm_workspace.adapters import store
+from crm_workspace.adapters.crm_api import UpstreamError
 from crm_workspace.api.common import (
     UserIdQuery,
     ensure_user_in_account,
@@ -153,21 +154,44 @@ async def bulk(body: BulkIn, request: Request, caller: Caller, app: App) -> JobO
     if (body.taskIds is None) == (body.matching is None):
         raise ApiError(400, "give either taskIds or matching, not both or neither")
     token = bearer(request)
-    ids = (list(dict.fromkeys(body.taskIds)) if body.taskIds is not None
-           else await _matching_ids(app, token, caller.user_id, body.matching))  # type: ignore[arg-type]
-    report = BulkReport(total=len(ids))
+    # Ids given are stored with the job; a selection is resolved by the job itself
+    # (10,000 ids through search take longer than a request may wait).
+    ids = list(dict.fromkeys(body.taskIds)) if body.taskIds is not None else None
+    report = BulkReport(total=len(ids or ()))
+    first_report = report.to_json() if ids is not None else {
+        **report.to_json(), "outcome": "running", "selecting": True}
     async with app.pool.acquire() as conn:
         job_id = await store.insert_job(conn, caller.account_id, caller.user_id, "tasks_bulk",
                                         {**body.model_dump(exclude={"taskIds"}),
-                                         "taskIds": ids}, report.to_json())
-        if not ids:
+                                         "taskIds": ids}, first_report)
+        if ids == []:
             await store.save_job_report(app.pool, job_id, report.outcome, report.to_json(), True)
         row = await store.get_job(conn, caller.account_id, job_id)
-    if ids:
-        task = asyncio.create_task(run_bulk_job(app.pool, app.api, token, job_id, action, ids))
+    if ids != []:
+        task = asyncio.create_task(_resolve_and_run(app, token, job_id, action, ids,
+                                                    caller.user_id, body.matching))
         app.jobs.add(task)
         task.add_done_callback(app.jobs.discard)
     return _job_out(row)
+
+
+async def _resolve_and_run(app: Container, token: str, job_id: str, action: BulkAction,
+                           ids: list[str] | None, user_id: int,
+                           selection: TaskSelection | None) -> None:
+    if ids is None:
+        try:
+            ids = await _matching_ids(app, token, user_id, selection)  # type: ignore[arg-type]
+        except UpstreamError as refused:
+            report = BulkReport(total=0)
+            await store.save_job_report(app.pool, job_id, "failed", {
+                **report.to_json(), "outcome": "failed",
+                "error": f"selecting the tasks failed: {refused.message}"}, True)
+            return
+        if not ids:
+            report = BulkReport(total=0)
+            await store.save_job_report(app.pool, job_id, report.outcome, report.to_json(), True)
+            return
+    await run_bulk_job(app.pool, app.api, token, job_id, action, ids)
 
 
 def _job_out(row: Any) -> JobOut:

@@ -8,10 +8,11 @@ from faststream.kafka import KafkaBroker
 
 from crm_contracts import topics
 from crm_platform.broker import dead_letter_sink, subscribe
-from crm_platform.consumer import IdempotentConsumer
+from crm_platform.consumer import IdempotentConsumer, subject_type_in
 from crm_records.adapters.associations_pg import deal_automation_events, rollup_events
 from crm_records.adapters.health_pg import health_score_events
 from crm_records.adapters.marketing_pg import list_membership_events
+from crm_records.domain.object_types import ENGAGEMENT_TYPES
 
 SERVICE = "records"
 
@@ -22,18 +23,23 @@ def register(broker: KafkaBroker, pool: asyncpg.Pool, group_prefix: str = "") ->
     # R-MKT-3: contact snapshots join and leave active lists.
     subscribe(broker, topics.RECORDS.name, IdempotentConsumer(
         name=f"{group_prefix}records-list-membership", service=SERVICE, pool=pool,
-        handle=list_membership_events, dead_letter=dead_letter))
+        handle=list_membership_events, dead_letter=dead_letter,
+        accepts=subject_type_in(["contacts"])))
     # R-ROLL-1/2: engagement record events and engagement associations -> roll-ups.
     # R-LIFE-4..6: deal record events and deal associations -> lifecycle stages.
     # One group per topic (…-records, …-associations); the lag is
     # crm_consumer_event_lag_seconds{consumer=...} and crm_kafka_consumer_group_lag.
-    for name, handle in (("records-rollups", rollup_events),
-                         ("records-deal-automation", deal_automation_events)):
-        for topic, suffix in ((topics.RECORDS.name, "records"),
-                              (topics.ASSOCIATIONS.name, "associations")):
+    # On the records topic each reacts to one kind of record only; the filter reads
+    # the subject header, so the other events are neither decoded nor recorded.
+    for name, handle, record_types in (
+            ("records-rollups", rollup_events, ENGAGEMENT_TYPES),
+            ("records-deal-automation", deal_automation_events, ["deals"])):
+        for topic, suffix, accepts in (
+                (topics.RECORDS.name, "records", subject_type_in(record_types)),
+                (topics.ASSOCIATIONS.name, "associations", None)):
             subscribe(broker, topic, IdempotentConsumer(
                 name=f"{group_prefix}{name}-{suffix}", service=SERVICE, pool=pool,
-                handle=handle, dead_letter=dead_letter))
+                handle=handle, dead_letter=dead_letter, accepts=accepts))
     # R-HLTH-2 / R-CSW-3: score changes -> health_score, health_status on the customer record.
     subscribe(broker, topics.HEALTHSCORES.name, IdempotentConsumer(
         name=f"{group_prefix}records-health-scores", service=SERVICE, pool=pool,

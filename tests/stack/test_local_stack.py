@@ -117,6 +117,7 @@ ROUTES = [
     ("GET", "/crm/v4/associations/contacts/companies/labels", 8001),
     ("GET", "/identity/v1/me", 8001),
     ("POST", "/submissions/v3/integration/submit/1/abc", 8001),
+    ("GET", "/crm-object-schemas/v3/schemas", 8001),
     ("GET", "/tracking/v1/open", 8001),
     ("GET", "/lists/v1/x", 8001),
 ]

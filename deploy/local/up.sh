@@ -13,12 +13,13 @@ export OTEL_TRACES_EXPORTER="${OTEL_TRACES_EXPORTER-zipkin}"
 bash "$HERE/services.sh" up
 eval "$(bash "$HERE/env.sh")"
 
-# A demo account with a token, made once (crm-admin comes with the records work).
+# A demo account with a token and a small book of business, made once.
 DEMO_ENV="$LOCAL/demo.env"
 if [[ -s $DEMO_ENV ]]; then
   say "demo account already made: $DEMO_ENV"
 elif uv run --no-sync which crm-admin >/dev/null 2>&1; then
   uv run --no-sync crm-admin account create --name "Demo" --env-file "$DEMO_ENV"
+  uv run --no-sync python "$HERE/demo_data.py" "$DEMO_ENV"
 else
   say "WARNING: crm-admin is not installed yet: no demo account made"
 fi

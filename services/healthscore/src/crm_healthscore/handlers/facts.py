@@ -42,6 +42,9 @@ Touched = dict[tuple[int, str], dict[int, str]]
 def record_handler(clock: Clock, alert_days: int = 14):  # type: ignore[no-untyped-def]
     async def handle(conn: asyncpg.Connection, events: list[CloudEvent]) -> None:
         touched: Touched = defaultdict(dict)
+        await store.lock_activities(conn, [
+            (e.data["account_id"], e.data["object_type"], e.data["record_id"]) for e in events
+            if e.data.get("object_type") in ACTIVITY_TYPES and "record_id" in e.data])
         for event in events:
             await _apply_record_event(conn, event, touched)
         await _recompute_touched(conn, touched, clock(), alert_days)
@@ -89,13 +92,15 @@ def association_handler(clock: Clock, alert_days: int = 14):  # type: ignore[no-
 
     async def handle(conn: asyncpg.Connection, events: list[CloudEvent]) -> None:
         touched: Touched = defaultdict(dict)
-        for event in events:
-            if event.type not in ASSOCIATION_TYPES:
-                continue
-            change = associations_v1.AssociationChanged.model_validate(event.data)
-            if (change.from_object_type not in ACTIVITY_TYPES
-                    or change.to_object_type not in CUSTOMER_TYPES):
-                continue
+        changes = [(event, associations_v1.AssociationChanged.model_validate(event.data))
+                   for event in events if event.type in ASSOCIATION_TYPES]
+        changes = [(event, change) for event, change in changes
+                   if change.from_object_type in ACTIVITY_TYPES
+                   and change.to_object_type in CUSTOMER_TYPES]
+        await store.lock_activities(conn, [
+            (change.account_id, change.from_object_type, change.from_record_id)
+            for _, change in changes])
+        for event, change in changes:
             linked = event.type == associations_v1.AssociationAdded.EVENT_TYPE or bool(
                 event.data.get("remaining_types"))
             await store.link(conn, change.account_id, change.from_object_type,

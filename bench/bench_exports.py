@@ -1,0 +1,309 @@
+"""Exports: contacts with one association column as CSV and XLSX, beside the raw read rate.
+
+1,000,000 contacts by default: wall time, the exporter's peak RSS, rows/s.
+
+What runs (and what does not):
+- The rows are loaded straight into throwaway databases, not created over
+  HTTP: contacts into a search database (`search_documents`, as the indexer
+  stores them) and into a records database (`records`), 1,000 companies into
+  records, and one contact -> company association per contact
+  (`associations`, the default type 279). Both databases are migrated with the
+  services' own migrations; the bench user (a super admin) is stored in both
+  identity copies.
+- The real search and records services serve those databases, each in its
+  own process as deployed (`crm-search serve`, `crm-records serve`, one HTTP
+  worker each), their consumers off so they replay no topic, and the
+  per-account API rate limit (190 calls / 10 s) lifted: the bench measures the
+  exporter, not the limiter (see the exports README).
+- The exporter runs in a child process, so its peak RSS is its own: the job's
+  code path of handlers/runner.py (SearchClient.first_page/pages over HTTP as
+  the user, keyset pages of 200 by hs_object_id past 10,000,
+  handlers.associations.with_associations against records, stream_export into
+  the format's writer, zipped as the service does). Left out: the job-table
+  bookkeeping (one progress UPDATE per page) and keeping the file in storage.
+- Raw read rate: the same rows read from the search store with asyncpg,
+  keyset pages of 1,000 on the primary key, no HTTP.
+
+Goals (issue 10): < 60 s and < 300 MB per export. BENCH_EXPORT_ROWS sets the
+row count (default 1,000,000); BENCH_EXPORT_FORMATS the formats (CSV,XLSX).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+from figures import Figure
+
+ROWS = int(os.environ.get("BENCH_EXPORT_ROWS", "1000000"))
+FORMATS = os.environ.get("BENCH_EXPORT_FORMATS", "CSV,XLSX").split(",")
+COMPANIES = 1000
+ACCOUNT_ID = 990_000_000 + int(uuid.uuid4().int % 1_000_000)
+USER_ID = 1
+CONTACT_TO_COMPANY = 279  # the hosted default type id (records' catalogue)
+PROPERTIES = ["hs_object_id", "email", "firstname", "lastname", "jobtitle", "company",
+              "phone", "city", "lifecyclestage", "createdate"]
+LOAD_BATCH = 10_000
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+def contact(i: int) -> dict[str, str]:
+    return {"hs_object_id": str(i), "email": f"bench-{i}@example.com", "firstname": f"First{i}",
+            "lastname": f"Last{i}", "jobtitle": "Customer success manager",
+            "company": "Example Holdings International", "phone": "+31 20 123 4567",
+            "city": "Amsterdam", "lifecyclestage": "lead", "createdate": "2024-03-01T09:30:00Z"}
+
+
+def company_id(i: int) -> int:
+    return ROWS + 1 + i % COMPANIES
+
+
+async def _store_user(dsn: str) -> None:
+    from crm_platform.identity.pg_directory import apply_user_event
+    from crm_platform.identity.principal import (
+        ANY_OBJECT_TYPE,
+        FULL_ACCESS,
+        PERMISSIONS,
+        AccessProfile,
+    )
+    conn = await asyncpg.connect(dsn)
+    try:
+        profile = AccessProfile(account_id=ACCOUNT_ID, user_id=USER_ID,
+                                permissions=PERMISSIONS, super_admin=True,
+                                object_scopes={ANY_OBJECT_TYPE: FULL_ACCESS})
+        await apply_user_event(conn, profile, 1)
+    finally:
+        await conn.close()
+
+
+async def load_search(dsn: str) -> None:
+    conn = await asyncpg.connect(dsn)
+    now = datetime.now(UTC)
+    try:
+        for start in range(1, ROWS + 1, LOAD_BATCH):
+            rows = [(ACCOUNT_ID, "contacts", i, 1, json.dumps(contact(i)), now, now)
+                    for i in range(start, min(start + LOAD_BATCH, ROWS + 1))]
+            await conn.copy_records_to_table(
+                "search_documents", records=rows,
+                columns=["account_id", "object_type", "record_id", "version", "properties",
+                         "created_at", "updated_at"])
+        await conn.execute("ANALYZE search_documents")
+    finally:
+        await conn.close()
+
+
+async def load_records(dsn: str) -> None:
+    conn = await asyncpg.connect(dsn)
+    now = datetime.now(UTC)
+    try:
+        companies = [(ACCOUNT_ID, "companies", company_id(i), 1,
+                      json.dumps({"name": f"Company {i}", "domain": f"c{i}.example"}), now, now)
+                     for i in range(COMPANIES)]
+        await conn.copy_records_to_table(
+            "records", records=companies, columns=["account_id", "object_type", "record_id",
+                                                   "version", "properties", "created_at",
+                                                   "updated_at"])
+        for start in range(1, ROWS + 1, LOAD_BATCH):
+            ids = range(start, min(start + LOAD_BATCH, ROWS + 1))
+            await conn.copy_records_to_table(
+                "records", records=[(ACCOUNT_ID, "contacts", i, 1, json.dumps(contact(i)), now,
+                                     now) for i in ids],
+                columns=["account_id", "object_type", "record_id", "version", "properties",
+                         "created_at", "updated_at"])
+            await conn.copy_records_to_table(
+                "associations", records=[
+                    (ACCOUNT_ID, "contacts", i, "companies", company_id(i), CONTACT_TO_COMPANY,
+                     now) for i in ids],
+                columns=["account_id", "from_type", "from_id", "to_type", "to_id", "type_id",
+                         "created_at"])
+        await conn.execute("ANALYZE records; ANALYZE associations")
+    finally:
+        await conn.close()
+
+
+async def raw_read_rate(dsn: str) -> float:
+    conn = await asyncpg.connect(dsn)
+    try:
+        started, last, count = time.perf_counter(), 0, 0
+        while True:
+            rows = await conn.fetch(
+                "SELECT record_id, properties FROM search_documents WHERE account_id = $1"
+                " AND object_type = 'contacts' AND record_id > $2 ORDER BY record_id"
+                " LIMIT 1000", ACCOUNT_ID, last)
+            if not rows:
+                return count / (time.perf_counter() - started)
+            for row in rows:
+                json.loads(row["properties"])  # what a reader must do with each row
+            count += len(rows)
+            last = rows[-1]["record_id"]
+    finally:
+        await conn.close()
+
+
+# ---------------------------------------------------------------- the exporter (child)
+
+
+async def export_once(fmt: str, search_url: str, records_url: str, secret: str,
+                      folder: str) -> dict:
+    import resource
+
+    import httpx
+
+    from crm_exports.adapters.records_client import RecordsClient
+    from crm_exports.adapters.search_client import SearchClient, UserToken
+    from crm_exports.domain.associations import AssociationMode, ExportFormat
+    from crm_exports.domain.columns import ExportColumnsMode, plan_columns
+    from crm_exports.domain.requests import SearchSpec
+    from crm_exports.domain.rows import RowOptions
+    from crm_exports.handlers.associations import with_associations
+    from crm_exports.writers import open_writer, stream_export
+
+    started = time.perf_counter()
+    export_format = ExportFormat(fmt)
+    columns = plan_columns(ExportColumnsMode.VIEW, PROPERTIES, {}, ["companies"], "en")
+    wanted = [c.key for c in columns if c.kind == "property"]
+    token = UserToken(secret, ACCOUNT_ID, USER_ID)
+    async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0)) as http:
+        search = SearchClient(http, search_url, page_size=200)
+        records = RecordsClient(http, records_url)
+        first = await search.first_page("contacts", SearchSpec(), wanted, token)
+        pages = with_associations(search.pages("contacts", SearchSpec(), wanted, token, first),
+                                  records, "contacts", ["companies"],
+                                  AssociationMode.FIRST_1000, token)
+        path = Path(folder) / f"bench.{fmt.lower()}"
+        result = await stream_export(pages, columns, open_writer(export_format, path),
+                                     RowOptions(fmt=export_format))
+    wall = time.perf_counter() - started
+    return {"rows": result.row_count, "wall_s": wall,
+            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "file": result.paths[0].name, "bytes": result.paths[0].stat().st_size}
+
+
+def run_child(fmt: str, search_url: str, records_url: str, secret: str) -> dict:
+    with tempfile.TemporaryDirectory(prefix="bench-exports-") as folder:
+        answer = subprocess.run(
+            [sys.executable, __file__, "--child", fmt, search_url, records_url, folder,
+             str(ACCOUNT_ID)], env={**os.environ, "BENCH_EXPORT_SECRET": secret},
+            capture_output=True, text=True, check=True, cwd=ROOT)
+    return json.loads(answer.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------- the services
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def service(name: str, database_url: str) -> Iterator[str]:
+    """`crm-<name> serve` on the throwaway database, in its own process."""
+    prefix = name.upper() + "_"
+    port = free_port()
+    env = {**os.environ, f"{prefix}DATABASE_URL": database_url, f"{prefix}PORT": str(port),
+           f"{prefix}RUN_CONSUMERS": "false", f"{prefix}RATE_LIMIT_PER_10S": str(10**9),
+           f"{prefix}WORKERS": "1", f"{prefix}OTEL_ENABLED": "false"}
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(
+        [sys.executable, "-c", f"from crm_{name}.main import run; run()", "serve"], env=env,
+        cwd=ROOT, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{url}/livez", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                raise RuntimeError(f"crm-{name} did not start: {log.read()[-2000:]!r}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+# ---------------------------------------------------------------- the bench
+
+
+async def run() -> list[Figure]:
+    from crm_platform.db import migrate_async
+    from crm_platform.testing import drop_database, service_env, throwaway_database_url
+    from crm_records.main import MIGRATIONS as RECORDS_MIGRATIONS
+    from crm_records.settings import Settings as RecordsSettings
+    from crm_search.main import MIGRATIONS as SEARCH_MIGRATIONS
+    from crm_search.settings import Settings as SearchSettings
+
+    # The per-account API rate limit (190 calls / 10 s) is lifted here: the bench
+    # measures the exporter, not the limiter (see the exports README).
+    unlimited = {"run_consumers": False, "rate_limit_per_10s": 10**9}
+    search_settings = SearchSettings(**service_env("SEARCH_", **unlimited))
+    search_settings.database_url = throwaway_database_url(search_settings.database_url, "bx")
+    records_settings = RecordsSettings(**service_env("RECORDS_"))
+    records_settings.database_url = throwaway_database_url(records_settings.database_url, "bx")
+    secret = search_settings.token_secret.get_secret_value()
+    try:
+        await migrate_async(search_settings.database_url, SEARCH_MIGRATIONS)
+        await migrate_async(records_settings.database_url, RECORDS_MIGRATIONS)
+        loading = time.perf_counter()
+        await asyncio.gather(load_search(search_settings.database_url),
+                             load_records(records_settings.database_url))
+        load_s = time.perf_counter() - loading
+        for dsn in (search_settings.database_url, records_settings.database_url):
+            await _store_user(dsn)
+        raw = await raw_read_rate(search_settings.database_url)
+        figures = [Figure(f"load {ROWS:,} contacts + associations (COPY, not measured "
+                          "as the export)", load_s, "s", "setup only")]
+        with service("search", search_settings.database_url) as search_url, \
+                service("records", records_settings.database_url) as records_url:
+            for fmt in FORMATS:
+                result = await asyncio.to_thread(run_child, fmt, search_url, records_url, secret)
+                assert result["rows"] == ROWS, result
+                rate = result["rows"] / result["wall_s"]
+                figures += [
+                    Figure(f"{fmt} export, {ROWS:,} contacts + 1 association column",
+                           result["wall_s"], "s", f"goal < 60 s; {result['file']}, "
+                           f"{result['bytes'] / 2**20:.1f} MiB"),
+                    Figure(f"{fmt} exporter peak RSS", result["peak_rss_mib"], "MiB",
+                           "goal < 300 MB; child process"),
+                    Figure(f"{fmt} export rate", rate, "rows/s",
+                           "search HTTP pages of 200 + records batch reads"),
+                    Figure(f"{fmt} export / raw store read", rate / raw, "x"),
+                ]
+        figures.append(Figure("raw read of the same rows from the search store", raw,
+                              "rows/s", "asyncpg keyset pages of 1,000"))
+        return figures
+    finally:
+        await drop_database(search_settings.database_url)
+        await drop_database(records_settings.database_url)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:
+        fmt, search_url, records_url, folder, account = sys.argv[2:7]
+        ACCOUNT_ID = int(account)
+        print(json.dumps(asyncio.run(export_once(
+            fmt, search_url, records_url, os.environ["BENCH_EXPORT_SECRET"], folder))))
+    else:
+        for figure in asyncio.run(run()):
+            print(f"  {figure.name:<64} {figure.render():>16}  {figure.note}")

@@ -35,6 +35,19 @@ other engineers' test runs (load average ~9):
       1.18 s, save_score 1.35 s, insert_change 0.55 s, score() 0.67 s, enqueue 0.09 s.
       Reading facts and previous scores for a whole batch at once, and writing scores
       and changes with one executemany/COPY per batch, is where the time is.
+
+After recompute() went to batches of 1,000 customers (facts and stored scores read with
+one query each, scores/changes/outbox written with one statement or COPY each), same
+command, same machine, load average 7-9, 2026-11-23 13:47-14:00 UTC:
+  (a) before (old code, run at 13:42): 123 cust/s (162 s for 20,000).
+      after: 385 cust/s (52 s) and 339 cust/s (59 s) -> 100,000 in ~260-295 s. A
+      profile of 3,000 customers now: load_facts_many 0.9-1.5 s, score() 1.0-1.7 s,
+      save_scores 0.6-1.0 s, the rest < 0.3 s: scoring is about half of it, so the 30 s
+      goal needs scoring itself faster (or more processes) on a machine this loaded.
+  (b) the client reaches only 19-29 calls/s (target 200: the records write path under
+      this load), so the 200/s goal is not measured. Run 1 (with only the batching):
+      p50 941 ms, p99 45 s. Run 2 (plus the per-engagement lock and json_agg facts):
+      p50 90 ms, p90 180 ms, p99 296 ms, 100 % within 1 s at 28.8 calls/s.
   (b) 2,198 calls at 24 req/s achieved (target 200/s: the client fell behind; records
       answered ~2 s per create under this load): score changed p50 290 ms, p99 43 s.
       Not explained yet: probably the copy's consumers, which read every account's

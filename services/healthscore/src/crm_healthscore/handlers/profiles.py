@@ -25,7 +25,7 @@ from crm_healthscore.domain.limits import (
 )
 from crm_healthscore.domain.scoring import score
 from crm_healthscore.domain.segments import segments_of
-from crm_healthscore.handlers.recompute import recompute
+from crm_healthscore.handlers.recompute import BATCH_SIZE, recompute
 
 
 class ProfileNotFound(LookupError):
@@ -142,11 +142,15 @@ async def preview(conn: asyncpg.Connection, account_id: int, profile_id: str,
     customers while it names none), writing nothing."""
     customer_type, profile, segments = await _candidate(conn, account_id, profile_id)
     facts = []
-    for customer_id in await store.customer_ids(conn, account_id, customer_type):
-        stored = await store.load_facts(conn, account_id, customer_type, customer_id)
-        if stored.properties is None:
-            continue
-        if segments and not segments_of(stored.properties, segments, profile.property_types):
-            continue
-        facts.append(CustomerFacts(str(customer_id), stored.properties, stored.events))
+    ids = await store.customer_ids(conn, account_id, customer_type)
+    for start in range(0, len(ids), BATCH_SIZE):  # two queries per batch, as recompute
+        batch = await store.load_facts_many(conn, account_id, customer_type,
+                                            ids[start:start + BATCH_SIZE])
+        for customer_id, stored in batch.items():
+            if stored.properties is None:
+                continue
+            if segments and not segments_of(stored.properties, segments,
+                                            profile.property_types):
+                continue
+            facts.append(CustomerFacts(str(customer_id), stored.properties, stored.events))
     return preview_distribution(profile, facts, now)

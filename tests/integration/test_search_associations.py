@@ -5,6 +5,7 @@ company are found, and stop being found once the association is removed
 from __future__ import annotations
 
 import pytest
+
 from crm_platform.testing import eventually
 
 pytestmark = pytest.mark.integration

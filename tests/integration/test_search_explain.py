@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from crm_platform.testing import eventually
 
 pytestmark = pytest.mark.integration

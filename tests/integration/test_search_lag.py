@@ -4,6 +4,7 @@ Prometheus metrics (R-SRCH-2)."""
 from __future__ import annotations
 
 import pytest
+
 from crm_platform.testing import eventually
 
 pytestmark = pytest.mark.integration

@@ -4,6 +4,7 @@ numbers and dates as dates in real searches (R-SRCH-1, R-SRCH-2)."""
 from __future__ import annotations
 
 import pytest
+
 from crm_platform.testing import eventually
 
 pytestmark = pytest.mark.integration

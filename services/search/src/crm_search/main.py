@@ -8,11 +8,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from crm_contracts import topics
 from crm_platform.http import base_app
 from crm_platform.identity.pg_directory import PgIdentityDirectory
 from crm_platform.identity.ratelimit import RateLimiter
-from crm_platform.lag import ConsumerLagExporter
 from crm_platform.lifecycle import Runtime, start_runtime
 from crm_platform.runner import run_service
 from crm_search import subscriptions
@@ -40,15 +38,11 @@ def create_app(settings: Settings) -> FastAPI:
             consistency_wait_seconds=settings.consistency_wait_seconds,
             property_types_cache_seconds=settings.property_types_cache_seconds,
             index_group=index_group)
-        exporter = ConsumerLagExporter(settings.kafka_bootstrap_servers, groups=[index_group],
-                                       topics=[topics.RECORDS.name])
         if settings.run_consumers:
             subscriptions.register(runtime.broker, runtime.pool, container.recent_lag,
                                    settings.consumer_group_prefix)
-            exporter.start()
         await runtime.start_broker()
         yield
-        await exporter.stop()
         await runtime.stop()
 
     app = base_app(service=SERVICE, title="CRM search", lifespan=lifespan,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from crm_platform.identity.principal import ObjectScope, Principal
 from crm_search.domain.query import parse_search_request
 from crm_search.handlers.explain import explain_record

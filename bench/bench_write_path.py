@@ -20,8 +20,9 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from crm_contracts.topics import RECORDS
 from figures import Figure, percentile
+
+from crm_contracts.topics import RECORDS
 
 GATEWAY = os.environ.get("CRM_GATEWAY_URL", "http://127.0.0.1:8080")
 KAFKA = os.environ.get("RECORDS_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")

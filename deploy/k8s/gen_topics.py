@@ -9,6 +9,7 @@ topic is added or changed in libs/contracts (tests/deploy fails until then).
 from pathlib import Path
 
 import yaml
+
 from crm_contracts.topics import ALL_TOPICS, TopicSpec
 
 TOPICS_FILE = Path(__file__).parent / "components" / "kafka-strimzi" / "topics.yaml"

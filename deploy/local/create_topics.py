@@ -15,6 +15,7 @@ import time
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
+
 from crm_contracts.topics import ALL_TOPICS, TopicSpec
 
 WAIT_FOR_BROKER_S = 60

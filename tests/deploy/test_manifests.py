@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from crm_contracts.topics import ALL_TOPICS, TopicSpec
 
+from crm_contracts.topics import ALL_TOPICS, TopicSpec
 from tests.deploy.tools_cache import TOOLS_CACHE
 
 ROOT = Path(__file__).resolve().parents[2]

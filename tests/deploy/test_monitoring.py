@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from crm_platform import metrics
 
+from crm_platform import metrics
 from tests.deploy.tools_cache import TOOLS_CACHE
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -34,6 +34,7 @@ import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+
 from crm_contracts.topics import RECORDS
 
 pytestmark = pytest.mark.e2e

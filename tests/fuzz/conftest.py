@@ -13,6 +13,9 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
+from fastapi import FastAPI
+from hypothesis import HealthCheck, Phase, given, settings
+
 from crm_platform.testing import (
     drop_database,
     fuzz_checks,
@@ -21,8 +24,6 @@ from crm_platform.testing import (
     throwaway_database_url,
     unique_group_prefix,
 )
-from fastapi import FastAPI
-from hypothesis import HealthCheck, Phase, given, settings
 
 pytestmark = pytest.mark.integration
 

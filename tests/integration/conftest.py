@@ -10,6 +10,11 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
 from crm_platform.testing import (
     drop_database,
     running,
@@ -21,10 +26,6 @@ from crm_records.main import create_app as create_records
 from crm_records.settings import Settings as RecordsSettings
 from crm_search.main import create_app as create_search
 from crm_search.settings import Settings as SearchSettings
-from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from crm_platform.testing import eventually
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from crm_platform.testing import eventually
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]

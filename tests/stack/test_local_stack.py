@@ -20,6 +20,7 @@ import pytest
 import redis
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
 from crm_contracts.topics import ALL_TOPICS
 
 pytestmark = pytest.mark.integration

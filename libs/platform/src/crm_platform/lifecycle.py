@@ -15,8 +15,8 @@ from faststream.kafka import KafkaBroker
 from redis.asyncio import Redis
 
 from crm_platform.broker import make_broker, subscriptions_of
-from crm_platform.lag import ConsumerLagExporter
 from crm_platform.db import create_pool, migrate_async
+from crm_platform.lag import ConsumerLagExporter
 from crm_platform.outbox import OutboxRelay
 from crm_platform.probes import Check
 from crm_platform.settings import PlatformSettings

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
+
 from crm_contracts.envelope import CloudEvent
 from crm_contracts.identity import v1
 from crm_platform.consumer import PROCESSED_EVENTS_TABLE_SQL, Delivered

@@ -10,6 +10,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.structs import OffsetAndMetadata
+
 from crm_platform import metrics
 from crm_platform.lag import ConsumerLagExporter
 from crm_platform.testing import eventually

@@ -10,6 +10,7 @@ import uuid
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer
+
 from crm_contracts import topics
 from crm_contracts.envelope import CloudEvent, from_kafka
 from crm_platform.consumer import PROCESSED_EVENTS_TABLE_SQL, Delivered, IdempotentConsumer

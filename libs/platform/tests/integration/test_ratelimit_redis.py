@@ -9,8 +9,9 @@ import os
 import uuid
 
 import pytest
-from crm_platform.identity.ratelimit import RateLimiter
 from redis.asyncio import Redis
+
+from crm_platform.identity.ratelimit import RateLimiter
 
 pytestmark = pytest.mark.integration
 

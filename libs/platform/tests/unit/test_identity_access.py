@@ -2,6 +2,7 @@
 (R-AUTH-1, R-AUTH-2, R-AUTH-3, R-CSW-1, R-CSW-2, R-CSW-3, R-CSW-4, R-HLTH-5, R-EXP-1)."""
 
 import pytest
+
 from crm_platform.identity.access import (
     can_access_cs_workspace,
     can_edit,

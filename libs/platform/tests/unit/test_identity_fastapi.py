@@ -3,6 +3,10 @@
 
 from datetime import UTC, datetime, timedelta
 
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.testclient import TestClient
+
 from crm_platform.identity.access import can_export
 from crm_platform.identity.errors import IdentityError
 from crm_platform.identity.fastapi import principal_dependency, requires
@@ -10,9 +14,6 @@ from crm_platform.identity.memory import InMemoryIdentityDirectory
 from crm_platform.identity.principal import EXPORT, AccessProfile, Principal
 from crm_platform.identity.ratelimit import decide
 from crm_platform.identity.tokens import issue_token
-from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
-from fastapi.testclient import TestClient
 
 SECRET = "fastapi-test-key"
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

@@ -4,9 +4,10 @@ The shared count itself is proven against a real Redis in
 tests/integration/test_ratelimit_redis.py.
 """
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+
 from crm_platform.identity.errors import RateLimited
 from crm_platform.identity.ratelimit import RateLimiter, decide, rate_limit_headers
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 
 def test_requests_up_to_the_limit_are_allowed_and_count_down():

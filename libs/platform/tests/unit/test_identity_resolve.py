@@ -4,6 +4,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from crm_platform.identity.errors import Unauthenticated
 from crm_platform.identity.memory import InMemoryIdentityDirectory
 from crm_platform.identity.pg_directory import PgIdentityDirectory, TtlCache

@@ -5,6 +5,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from crm_platform.identity.errors import InvalidToken
 from crm_platform.identity.tokens import issue_token, verify_token
 

@@ -1,6 +1,7 @@
 """Consumer-group lag arithmetic (R-BUS-3: a stuck consumer must be visible)."""
 
 from aiokafka import TopicPartition
+
 from crm_platform.lag import partition_lag
 
 P0, P1, P2 = (TopicPartition("t", p) for p in range(3))

@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from crm_platform.identity.directory import IdentityDirectory
 
 from crm_healthscore.handlers.clock import system_clock
+from crm_platform.identity.directory import IdentityDirectory
 
 
 @dataclass

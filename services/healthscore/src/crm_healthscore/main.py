@@ -7,11 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
-from crm_platform.http import base_app
-from crm_platform.identity.pg_directory import PgIdentityDirectory
-from crm_platform.identity.ratelimit import RateLimiter
-from crm_platform.lifecycle import Runtime, start_runtime
-from crm_platform.runner import run_service
 from fastapi import FastAPI
 
 from crm_healthscore import subscriptions
@@ -19,6 +14,11 @@ from crm_healthscore.api import profiles, scores
 from crm_healthscore.bootstrap import Container
 from crm_healthscore.handlers.clock import run_clock
 from crm_healthscore.settings import Settings
+from crm_platform.http import base_app
+from crm_platform.identity.pg_directory import PgIdentityDirectory
+from crm_platform.identity.ratelimit import RateLimiter
+from crm_platform.lifecycle import Runtime, start_runtime
+from crm_platform.runner import run_service
 
 SERVICE = "healthscore"
 MIGRATIONS = Path(__file__).parent / "migrations" / "versions"

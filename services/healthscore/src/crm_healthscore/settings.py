@@ -1,5 +1,6 @@
-from crm_platform.settings import PlatformSettings
 from pydantic_settings import SettingsConfigDict
+
+from crm_platform.settings import PlatformSettings
 
 
 class Settings(PlatformSettings):

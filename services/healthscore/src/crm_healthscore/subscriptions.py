@@ -18,18 +18,18 @@ from collections.abc import Callable
 from datetime import datetime
 
 import asyncpg
-from crm_contracts import topics
-from crm_platform.broker import dead_letter_sink, subscribe
-from crm_platform.consumer import IdempotentConsumer
-from crm_platform.identity.consumer import subscribe_identity
 from faststream.kafka import KafkaBroker
 
+from crm_contracts import topics
 from crm_healthscore.handlers.facts import (
     apply_property_events,
     apply_workspace_events,
     association_handler,
     record_handler,
 )
+from crm_platform.broker import dead_letter_sink, subscribe
+from crm_platform.consumer import IdempotentConsumer
+from crm_platform.identity.consumer import subscribe_identity
 
 SERVICE = "healthscore"
 

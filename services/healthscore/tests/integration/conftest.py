@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from fastapi import FastAPI
+
 from crm_contracts import topics
 from crm_contracts.associations import v1 as associations_v1
 from crm_contracts.envelope import CloudEvent, record_key
@@ -28,7 +30,6 @@ from crm_platform.testing import (
     throwaway_database_url,
     unique_group_prefix,
 )
-from fastapi import FastAPI
 
 
 @dataclass

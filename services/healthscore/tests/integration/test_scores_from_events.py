@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+
 from crm_contracts import topics
 from crm_contracts.envelope import from_kafka
 from crm_platform.testing import eventually

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
+
 from crm_healthscore.domain.activities import event_from_record
 from crm_healthscore.domain.codec import profile_from_json, profile_to_json, validated
 from crm_healthscore.domain.profile import ProfileInvalid

@@ -1,6 +1,7 @@
 """Live and draft profile limits per account tier (R-HLTH-1)."""
 
 import pytest
+
 from crm_healthscore.domain.limits import (
     LimitReached,
     ProfileCounts,

@@ -1,6 +1,7 @@
 """Profile validation: every bad input names what is wrong (R-HLTH-1)."""
 
 import pytest
+
 from crm_healthscore.domain.conditions import Condition
 from crm_healthscore.domain.profile import (
     Bands,

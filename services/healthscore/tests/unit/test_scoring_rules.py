@@ -4,6 +4,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from crm_healthscore.domain.conditions import Condition
 from crm_healthscore.domain.facts import CustomerFacts, Event
 from crm_healthscore.domain.profile import Bands, Decay, EventRule, Group, Profile, PropertyRule

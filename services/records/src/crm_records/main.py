@@ -13,13 +13,23 @@ from crm_platform.identity.pg_directory import PgIdentityDirectory
 from crm_platform.identity.ratelimit import RateLimiter
 from crm_platform.lifecycle import Runtime, start_runtime
 from crm_platform.runner import run_service
-from crm_records import bootstrap
-from crm_records import subscriptions
-from crm_records.api import errors, identity, objects, owners, pipelines, properties
-from crm_records.api import record_ops
-from crm_records.api import associations, timeline
-from crm_records.api import forms, lists, tracking
-from crm_records.api import schemas_api, upsert
+from crm_records import bootstrap, subscriptions
+from crm_records.api import (
+    associations,
+    errors,
+    forms,
+    identity,
+    lists,
+    objects,
+    owners,
+    pipelines,
+    properties,
+    record_ops,
+    schemas_api,
+    timeline,
+    tracking,
+    upsert,
+)
 from crm_records.settings import Settings
 
 SERVICE = "records"

@@ -14,6 +14,8 @@ from datetime import timedelta
 import asyncpg
 import httpx
 import pytest
+from fastapi import FastAPI
+
 from crm_platform.broker import dead_letter_sink, make_broker
 from crm_platform.consumer import PROCESSED_EVENTS_TABLE_SQL
 from crm_platform.db import create_pool, ensure_database
@@ -31,7 +33,6 @@ from crm_platform.testing import (
 from crm_records.api import owners
 from crm_records.main import create_app
 from crm_records.settings import Settings
-from fastapi import FastAPI
 
 pytestmark = pytest.mark.integration
 

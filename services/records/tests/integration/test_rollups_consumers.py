@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from crm_platform.testing import eventually
 
 pytestmark = pytest.mark.integration

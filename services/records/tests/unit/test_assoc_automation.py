@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
+
 from crm_contracts.envelope import CloudEvent
 from crm_records.handlers import automation
 from crm_records.handlers.automation import AutomationSession

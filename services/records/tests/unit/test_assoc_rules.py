@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from crm_records.domain import associations as rules
 from crm_records.domain.associations import STANDARD_TYPES, InvalidAssociation
 

@@ -1,6 +1,9 @@
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from crm_records.domain.engagements import (
     MAX_ENGAGEMENTS_PER_RECORD,
     can_associate_engagement,
@@ -10,8 +13,6 @@ from crm_records.domain.engagements import (
     sanitise_email_html,
 )
 from crm_records.domain.errors import InvalidEmailAddress
-from hypothesis import given
-from hypothesis import strategies as st
 
 
 # R-REC-7

@@ -1,4 +1,7 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from crm_records.domain.errors import (
     InvalidPropertyValues,
     LifecycleRegression,
@@ -15,8 +18,6 @@ from crm_records.domain.lifecycle import (
     stage_on_create,
     stage_rank,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 
 stages = st.sampled_from(LIFECYCLE_STAGES)
 maybe_stages = st.one_of(st.none(), stages)

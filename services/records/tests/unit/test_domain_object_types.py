@@ -1,4 +1,5 @@
 import pytest
+
 from crm_records.domain.errors import UnknownObjectType
 from crm_records.domain.object_types import (
     ENGAGEMENT_TYPES,

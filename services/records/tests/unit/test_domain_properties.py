@@ -1,4 +1,5 @@
 import pytest
+
 from crm_records.domain.errors import (
     InvalidPropertyDefinition,
     InvalidPropertyName,

@@ -1,4 +1,7 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from crm_records.domain.properties import format_datetime, parse_datetime
 from crm_records.domain.rollups import (
     LAST_ACTIVITY,
@@ -7,8 +10,6 @@ from crm_records.domain.rollups import (
     apply_engagement,
     rollup_candidates,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 
 T1 = "2024-05-01T09:00:00.000Z"
 T2 = "2024-05-02T09:00:00.000Z"

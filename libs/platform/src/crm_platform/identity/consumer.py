@@ -22,7 +22,6 @@ from typing import Any
 from crm_contracts import topics
 from crm_contracts.envelope import CloudEvent
 from crm_contracts.identity import v1
-
 from crm_platform.broker import subscribe
 from crm_platform.consumer import DeadLetterSink, IdempotentConsumer
 from crm_platform.identity.pg_directory import apply_token_revoked, apply_user_event

@@ -8,6 +8,13 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 import asyncpg
+from fastapi import Depends, Header, Request
+
+from crm_healthscore.adapters import store
+from crm_healthscore.bootstrap import Container
+from crm_healthscore.domain.limits import LimitReached
+from crm_healthscore.domain.profile import ProfileInvalid
+from crm_healthscore.handlers.profiles import CustomerNotFound, NothingToPublish, ProfileNotFound
 from crm_platform.identity.access import (
     can_edit_health_scores,
     can_manage_cs_settings,
@@ -18,13 +25,6 @@ from crm_platform.identity.access import (
 from crm_platform.identity.fastapi import principal_dependency, requires
 from crm_platform.identity.principal import Principal
 from crm_platform.problem import ApiError
-from fastapi import Depends, Header, Request
-
-from crm_healthscore.adapters import store
-from crm_healthscore.bootstrap import Container
-from crm_healthscore.domain.limits import LimitReached
-from crm_healthscore.domain.profile import ProfileInvalid
-from crm_healthscore.handlers.profiles import CustomerNotFound, NothingToPublish, ProfileNotFound
 
 principal = principal_dependency(
     get_secret=lambda request: request.app.state.container.token_secret,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from crm_platform.problem import ApiError
 from fastapi import APIRouter, Body
 from fastapi.responses import Response
 
@@ -16,6 +15,7 @@ from crm_healthscore.domain.codec import profile_to_json
 from crm_healthscore.domain.profile import Profile
 from crm_healthscore.domain.templates import TEMPLATES
 from crm_healthscore.handlers import profiles
+from crm_platform.problem import ApiError
 
 router = APIRouter(prefix="/healthscores/v1", tags=["profiles"])
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from crm_platform.problem import ApiError
 from fastapi import APIRouter, Body, Depends, Query
 
 from crm_healthscore.adapters import store
@@ -24,6 +23,7 @@ from crm_healthscore.api.deps import (
 from crm_healthscore.domain.explain import explain
 from crm_healthscore.domain.history import daily_history, distribution
 from crm_healthscore.handlers.clock import tick
+from crm_platform.problem import ApiError
 
 router = APIRouter(prefix="/healthscores/v1", tags=["scores"])
 MAX_HISTORY_DAYS = 366

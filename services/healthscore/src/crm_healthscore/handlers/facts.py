@@ -16,12 +16,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 import asyncpg
+
 from crm_contracts.associations import v1 as associations_v1
 from crm_contracts.envelope import CloudEvent
 from crm_contracts.properties import v1 as properties_v1
 from crm_contracts.records import v1 as records_v1
 from crm_contracts.workspace import v1 as workspace_v1
-
 from crm_healthscore.adapters import store
 from crm_healthscore.domain.activities import ACTIVITY_TYPES, event_from_record
 from crm_healthscore.domain.changes import event_cause

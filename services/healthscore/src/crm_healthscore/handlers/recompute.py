@@ -14,16 +14,16 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 import asyncpg
+
 from crm_contracts import topics
 from crm_contracts.envelope import CloudEvent
 from crm_contracts.healthscores import v1
-from crm_platform.outbox import OutgoingEvent, enqueue
-
 from crm_healthscore.adapters import store
 from crm_healthscore.domain.changes import ScoreChange, diff, is_alert
 from crm_healthscore.domain.facts import CustomerFacts
 from crm_healthscore.domain.scoring import ScoreResult, score
 from crm_healthscore.domain.segments import segments_of
+from crm_platform.outbox import OutgoingEvent, enqueue
 
 OUTBOX_CHANNEL = "outbox_healthscore"
 SOURCE = "/healthscores"

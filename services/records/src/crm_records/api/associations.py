@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from crm_platform.identity.principal import Principal
-from crm_platform.problem import ApiError
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from crm_platform.identity.principal import Principal
+from crm_platform.problem import ApiError
 from crm_records.api import presenter
 from crm_records.api.deps import container, principal
 from crm_records.api.errors import to_api_error

@@ -15,13 +15,13 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
 from crm_platform.identity.access import can_manage_users, require
 from crm_platform.identity.fastapi import requires
 from crm_platform.identity.principal import ObjectScope, Principal
 from crm_platform.problem import ApiError
-from fastapi import APIRouter, Depends, Header, Path, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
-
 from crm_records.api.deps import container, principal
 from crm_records.bootstrap import Container
 from crm_records.handlers.identity import (

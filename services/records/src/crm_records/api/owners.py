@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from crm_platform.identity.principal import Principal
-from crm_platform.problem import ApiError
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
+from crm_platform.identity.principal import Principal
+from crm_platform.problem import ApiError
 from crm_records.api.deps import container, principal
 from crm_records.bootstrap import Container
 from crm_records.handlers.identity import IdentityNotFound, User

@@ -32,7 +32,6 @@ from typing import Any, Protocol
 from crm_contracts.associations import v1 as associations_v1
 from crm_contracts.envelope import CloudEvent
 from crm_contracts.records import v1 as records_v1
-
 from crm_records.domain import lifecycle, rollups
 from crm_records.domain.object_types import ENGAGEMENT_TYPES
 from crm_records.domain.record import Record

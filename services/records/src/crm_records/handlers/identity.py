@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import asyncpg
+
 from crm_contracts import topics
 from crm_contracts.envelope import CloudEvent, EventData, record_key
 from crm_contracts.identity import v1
@@ -39,7 +40,6 @@ from crm_platform.identity.principal import (
 )
 from crm_platform.identity.tokens import issue_token
 from crm_platform.outbox import OutgoingEvent, enqueue
-
 from crm_records.adapters.postgres import OUTBOX_CHANNEL
 from crm_records.domain.errors import UnknownObjectType
 from crm_records.domain.object_types import resolve_object_type

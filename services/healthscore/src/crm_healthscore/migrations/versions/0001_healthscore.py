@@ -8,6 +8,7 @@ so a late event cannot bring it back.
 """
 
 from alembic import op
+
 from crm_platform.consumer import PROCESSED_EVENTS_TABLE_SQL
 from crm_platform.identity.pg_directory import IDENTITY_TABLES_SQL
 from crm_platform.outbox import OUTBOX_TABLE_SQL

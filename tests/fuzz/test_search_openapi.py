@@ -29,9 +29,11 @@ def auth(search_served):
     records_served = served_schema("RECORDS_", RecordsSettings, create_records, "fuzzsrec")
     records_url, _ = next(records_served)
     headers = {"Authorization": f"Bearer {operator_token(records_url)}"}
-    deadline = time.monotonic() + 30
+    # This copy of search replays the topics from the beginning before it knows
+    # the fuzz account's user: wait for that, however long the run's topics are.
+    deadline = time.monotonic() + 900
     while httpx.post(f"{search_served[0]}/crm/v3/objects/contacts/search", json={},
-                     headers=headers).status_code == 401:
+                     headers=headers, timeout=60).status_code == 401:
         assert time.monotonic() < deadline, "search never learned the fuzz account's user"
         time.sleep(0.1)
     yield headers

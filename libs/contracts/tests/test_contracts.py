@@ -17,7 +17,8 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 def test_every_contract_has_a_snapshot_and_none_breaks_it():  # R-BUS-1
     for event_type, schema in current_schemas().items():
         path = SNAPSHOT_DIR / f"{event_type}.json"
-        assert path.exists(), f"no snapshot for {event_type}: run python -m crm_contracts.schemas --write"
+        assert path.exists(), (
+            f"no snapshot for {event_type}: run python -m crm_contracts.schemas --write")
         old = json.loads(path.read_text())
         assert breaking_changes(old, schema) == [], (
             f"{event_type} changed incompatibly; publish a .v2 type beside v1 instead")

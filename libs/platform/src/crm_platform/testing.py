@@ -65,7 +65,7 @@ async def running(app: FastAPI, base_url: str = "http://testserver"
             yield client
 
 
-async def eventually(probe: Callable[[], Awaitable[T]], *, timeout: float = 20.0,
+async def eventually(probe: Callable[[], Awaitable[T]], *, timeout: float = 20.0,  # noqa: ASYNC109
                      interval: float = 0.05, what: str = "condition") -> T:
     """Poll `probe` until it returns something truthy; fail naming `what`."""
     deadline = time.monotonic() + timeout

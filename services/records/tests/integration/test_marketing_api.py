@@ -341,3 +341,15 @@ async def _list_email_events(send_id: str, settle: float) -> list[dict]:
     finally:
         await consumer.stop()
     return found
+
+
+async def test_list_ids_past_a_bigint_are_refused_not_a_server_error(records):  # R-MKT-3
+    # Regression (found by the schema fuzzer): a list id larger than a bigint
+    # reached the database and answered 500.
+    _, headers = await records.new_account()
+    huge = "128764649768255619072"
+    answer = await records.client.get(f"/crm/v3/lists/{huge}/memberships", headers=headers)
+    assert answer.status_code == 400, answer.text
+    added = await records.client.put("/crm/v3/lists/1/memberships/add", headers=headers,
+                                     json=[int(huge)])
+    assert added.status_code == 400, added.text

@@ -249,7 +249,7 @@ async def who_am_i(caller: Caller, app: App) -> UserOut:
         return user_out(await app.identity.get_user(caller.account_id, caller.user_id))
 
 
-@router.get("/users", response_model=UsersPage, response_model_exclude_none=True)
+@router.get("/users", response_model=UsersPage)
 async def list_users(caller: SuperAdmin, app: App,
                      limit: Annotated[int, Query(ge=1, le=500)] = 100,
                      after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from crm_platform.identity.principal import Principal
@@ -31,6 +31,11 @@ from crm_records.domain.errors import InvalidEmailAddress
 from crm_records.domain.properties import normalise_email
 from crm_records.handlers.lists import ListRuleBroken, ListsHandler, SendReport
 from crm_records.handlers.marketing import NotFound, StoredList
+
+# Ids are PostgreSQL bigints: a larger number names nothing and is refused as input.
+MAX_ID = 2**63 - 1
+ListId = Annotated[int, Path(ge=1, le=MAX_ID)]
+RecordIds = Annotated[list[Annotated[int, Field(ge=1, le=MAX_ID)]], Body()]
 
 router = APIRouter(prefix="/crm/v3/lists", tags=["lists"])
 Caller = Annotated[Principal, Depends(principal)]
@@ -118,7 +123,7 @@ async def suppress(body: SuppressionInput, caller: Caller, request: Request) -> 
 
 
 @router.get("/{list_id}")
-async def get_list(list_id: int, caller: Caller, request: Request) -> dict[str, Any]:
+async def get_list(list_id: ListId, caller: Caller, request: Request) -> dict[str, Any]:
     try:
         found = await lists_handler(request).get(caller.account_id, list_id)
     except NotFound as missing:
@@ -127,7 +132,7 @@ async def get_list(list_id: int, caller: Caller, request: Request) -> dict[str, 
 
 
 @router.delete("/{list_id}", status_code=204)
-async def delete_list(list_id: int, caller: Caller, request: Request) -> Response:
+async def delete_list(list_id: ListId, caller: Caller, request: Request) -> Response:
     try:
         await lists_handler(request).archive(caller.account_id, list_id)
     except NotFound as missing:
@@ -136,7 +141,7 @@ async def delete_list(list_id: int, caller: Caller, request: Request) -> Respons
 
 
 @router.get("/{list_id}/memberships")
-async def memberships(list_id: int, caller: Caller, request: Request,
+async def memberships(list_id: ListId, caller: Caller, request: Request,
                       after: Annotated[int, Query(ge=0)] = 0,
                       limit: Annotated[int, Query(ge=1, le=250)] = 100) -> dict[str, Any]:
     try:
@@ -167,14 +172,14 @@ async def _change(request: Request, caller: Principal, list_id: int, ids: list[i
 
 
 @router.put("/{list_id}/memberships/add")
-async def add_members(list_id: int, caller: Caller, request: Request,
-                      ids: Annotated[list[int], Body()]) -> dict[str, Any]:
+async def add_members(list_id: ListId, caller: Caller, request: Request,
+                      ids: RecordIds) -> dict[str, Any]:
     return await _change(request, caller, list_id, ids, True)
 
 
 @router.put("/{list_id}/memberships/remove")
-async def remove_members(list_id: int, caller: Caller, request: Request,
-                         ids: Annotated[list[int], Body()]) -> dict[str, Any]:
+async def remove_members(list_id: ListId, caller: Caller, request: Request,
+                         ids: RecordIds) -> dict[str, Any]:
     return await _change(request, caller, list_id, ids, False)
 
 
@@ -192,7 +197,7 @@ def _report(report: SendReport) -> dict[str, Any]:
 
 
 @router.post("/{list_id}/emails")
-async def send_email(list_id: int, body: EmailInput, caller: Caller, request: Request,
+async def send_email(list_id: ListId, body: EmailInput, caller: Caller, request: Request,
                      idempotency_key: Annotated[str | None, Header(max_length=200)] = None
                      ) -> dict[str, Any]:
     """Send to every reachable member; the same sendId (or Idempotency-Key) again

@@ -38,9 +38,10 @@ class PublicOwner(BaseModel):
     id: str
     email: str
     type: Literal["PERSON"] = "PERSON"
-    firstName: str | None
-    lastName: str | None
-    userId: int | None
+    # Left out when unknown, as the hosted API does: optional in the schema too.
+    firstName: str | None = None
+    lastName: str | None = None
+    userId: int | None = None
     userIdIncludingInactive: int
     createdAt: datetime
     updatedAt: datetime

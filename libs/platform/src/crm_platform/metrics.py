@@ -20,6 +20,10 @@ OUTBOX_PUBLISHED = Counter("crm_outbox_published_total", "Outbox entries publish
                            ["service"])
 EVENTS_CONSUMED = Counter("crm_events_consumed_total", "Events applied by a consumer",
                           ["service", "consumer", "outcome"])
+EXPORT_JOBS = Gauge("crm_export_jobs", "Export jobs waiting or running", ["service", "state"])
+EXPORT_OLDEST_SECONDS = Gauge("crm_export_oldest_job_seconds",
+                              "Age of the oldest export job waiting or running",
+                              ["service", "state"])
 DEAD_LETTERS = Counter("crm_dead_letters_total", "Events parked on a dead-letter topic",
                        ["service", "consumer"])
 CONSUMER_LAG_SECONDS = Histogram(

@@ -19,6 +19,7 @@ from crm_exports.adapters.jobs import accept_requested
 from crm_exports.domain.links import sign_download_link
 from crm_exports.main import create_app as create_exports
 from crm_exports.settings import Settings as ExportsSettings
+from crm_platform import metrics
 from crm_platform.identity.pg_directory import apply_user_event
 from crm_platform.identity.principal import ANY_OBJECT_TYPE, FULL_ACCESS, AccessProfile
 from crm_platform.identity.tokens import issue_token
@@ -227,6 +228,12 @@ async def test_one_accounts_exports_queue_while_others_run(stack):  # R-EXP-5
         claimed = [await container.jobs.claim() for _ in range(3)]
         assert {c.export_id for c in claimed if c} == {ids[0], ids[2]}
         assert claimed[2] is None  # the account's second export waits behind its first
+        # The queue is a signal (R-EXP-5, operability): waiting and running jobs as gauges.
+        await container.runner.measure_queue()
+        waiting = metrics.EXPORT_JOBS.labels("exports", "pending")._value.get()
+        running_now = metrics.EXPORT_JOBS.labels("exports", "processing")._value.get()
+        assert waiting >= 1 and running_now >= 2, (waiting, running_now)
+        assert metrics.EXPORT_OLDEST_SECONDS.labels("exports", "pending")._value.get() >= 0
         for job in claimed[:2]:
             await container.runner.run(job)
         assert (await container.jobs.claim()).export_id == ids[1]

@@ -179,3 +179,14 @@ async def property_definitions(pool: asyncpg.Pool, account_id: int,
     return await pool.fetch(
         "SELECT name, label, type FROM export_properties WHERE account_id = $1"
         " AND object_type = $2 AND NOT archived ORDER BY name", account_id, object_type)
+
+
+async def queue_depth(pool: Any) -> dict[str, tuple[int, float]]:
+    """Jobs waiting and running: count and the age in seconds of the oldest, per state."""
+    rows = await pool.fetch(
+        "SELECT status, count(*) AS jobs,"
+        " coalesce(extract(epoch FROM now() - min(requested_at)), 0) AS oldest"
+        " FROM export_jobs WHERE status IN ('PENDING', 'PROCESSING') GROUP BY status")
+    depth = {"PENDING": (0, 0.0), "PROCESSING": (0, 0.0)}
+    depth.update({r["status"]: (r["jobs"], float(r["oldest"])) for r in rows})
+    return depth

@@ -25,7 +25,13 @@ import httpx
 from crm_contracts import topics
 from crm_contracts.envelope import CloudEvent
 from crm_contracts.exports import v1
-from crm_exports.adapters.jobs import Job, JobStore, property_definitions, too_many_attempts
+from crm_exports.adapters.jobs import (
+    Job,
+    JobStore,
+    property_definitions,
+    queue_depth,
+    too_many_attempts,
+)
 from crm_exports.adapters.records_client import RecordsClient, RecordsRefused
 from crm_exports.adapters.search_client import SearchClient, SearchRefused, UserToken
 from crm_exports.adapters.storage import LocalStorage
@@ -38,6 +44,7 @@ from crm_exports.domain.requests import ExportSpec
 from crm_exports.domain.rows import ADDITIONAL_DOMAINS_PROPERTY, ExportRecord, RowOptions
 from crm_exports.handlers.associations import with_associations
 from crm_exports.writers import open_writer, stream_export
+from crm_platform import metrics
 from crm_platform.outbox import OutgoingEvent
 
 log = logging.getLogger("crm.exports.runner")
@@ -98,6 +105,7 @@ class ExportRunner:
     async def _loop(self) -> None:
         while True:
             try:
+                await self.measure_queue()
                 await self.fail_abandoned()
                 if not await self.run_next():
                     await asyncio.sleep(self.idle_seconds)
@@ -106,6 +114,12 @@ class ExportRunner:
             except Exception:  # the store away, say: wait and go on
                 log.exception("export worker: unexpected error")
                 await asyncio.sleep(1.0)
+
+    async def measure_queue(self) -> None:
+        """The export queue as gauges: how many jobs wait and run, and how old the oldest is."""
+        for state, (jobs, oldest) in (await queue_depth(self.jobs.pool)).items():
+            metrics.EXPORT_JOBS.labels("exports", state.lower()).set(jobs)
+            metrics.EXPORT_OLDEST_SECONDS.labels("exports", state.lower()).set(oldest)
 
     async def run_next(self) -> bool:
         """Claim and run one job; False when none is runnable."""

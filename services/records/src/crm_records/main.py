@@ -18,6 +18,7 @@ from crm_records.api import (
     associations,
     errors,
     forms,
+    header,
     identity,
     lists,
     objects,
@@ -59,6 +60,7 @@ def create_app(settings: Settings) -> FastAPI:
                    checks=lambda: runtime.checks() if runtime else {})
     errors.install(app)
     app.include_router(timeline.router)  # before objects: .../{id}/timeline
+    app.include_router(header.router)
     app.include_router(upsert.router)
     app.include_router(objects.router)
     app.include_router(associations.router)

@@ -189,3 +189,28 @@ async def test_timeline_newest_first_paged_with_emails_by_address_sanitised(reco
     moved = (await records.client.get(f"/crm/v3/objects/contacts/{other}/timeline",
                                       headers=h)).json()["results"]
     assert [r["id"] for r in moved] == [early.json()["id"]]
+
+
+async def test_contact_header_shows_the_primary_company_not_the_typed_one(records):
+    # R-REC-5 R-REC-6
+    _, h = await records.new_account("header")
+    contact = await _make(records, h, "contacts", email="h@x.io", firstname="Ann",
+                          lastname="Jansen", jobtitle="CTO", company="Typed Name Ltd")
+    plain = await _make(records, h, "companies", name="Plain")
+    main = await _make(records, h, "companies", name="Main Co")
+    default = await records.client.put(
+        f"{V4}/contacts/{contact}/associations/default/companies/{plain}", headers=h)
+    assert default.status_code in (200, 201), default.text
+    header = await records.client.get(f"/crm/v3/objects/contacts/{contact}/header", headers=h)
+    assert header.json()["primaryCompany"] is None  # associated, but not primary
+    primary = [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}]
+    put = await records.client.put(f"{V4}/contacts/{contact}/associations/companies/{main}",
+                                   json=primary, headers=h)
+    assert put.status_code == 201, put.text
+    header = await records.client.get(f"/crm/v3/objects/contacts/{contact}/header",
+                                      params={"properties": "email"}, headers=h)  # fixed
+    assert header.status_code == 200, header.text
+    assert header.json() == {"firstname": "Ann", "lastname": "Jansen", "jobtitle": "CTO",
+                             "primaryCompany": {"id": main, "name": "Main Co"}}
+    missing = await records.client.get("/crm/v3/objects/contacts/999999999/header", headers=h)
+    assert missing.status_code == 404

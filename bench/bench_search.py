@@ -8,7 +8,8 @@ country (10), numeric score (0..99) and ISO createdate, then ANALYZE. The query:
     lifecyclestage EQ customer AND country IN [NL, DE, FR] AND score GT 50,
     sort createdate DESCENDING, limit 100            (about 24,000 matches)
 
-Figures, each series bounded by BENCH_SEARCH_RUNS (300) or BENCH_SEARCH_SECONDS (15 s), whichever first:
+Figures, each series bounded by BENCH_SEARCH_RUNS (300) or BENCH_SEARCH_SECONDS
+(15 s), whichever first:
 - compiled: `compile_search` SQL (page query + capped count) on one connection;
 - raw: a hand-written equivalent over the same jsonb (no typing guards), and the
   compiled page query's own Execution Time from EXPLAIN ANALYZE;
@@ -36,7 +37,7 @@ Index lag at 1,000 writes/s (issue 5's second figure) is not measured here.
 
 from __future__ import annotations
 
-import asyncio
+import json
 import os
 import time
 from datetime import UTC, datetime, timedelta
@@ -157,7 +158,7 @@ async def store_series(url: str) -> dict[str, list[float]]:
         async def explained() -> None:
             plan = await conn.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled.sql}",
                                        *compiled.params)
-            plan = plan if isinstance(plan, list) else __import__("json").loads(plan)
+            plan = plan if isinstance(plan, list) else json.loads(plan)
             plan_millis.append(plan[0]["Execution Time"])
 
         matches = await conn.fetchval(compiled.count_sql.replace("LIMIT 10000", ""),

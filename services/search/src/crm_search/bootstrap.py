@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 
 from crm_platform.identity.directory import IdentityDirectory
+from crm_search.adapters.live_table import LiveTableCache
 from crm_search.adapters.property_store import load_property_types
 from crm_search.domain.lag import RecentLag
 
@@ -28,8 +29,14 @@ class Container:
     property_types_cache_seconds: float = 2.0
     recent_lag: RecentLag = field(default_factory=RecentLag)
     index_group: str = "search-index"
+    # X-Operator-Key for the operator's paths (rebuilds); None switches them to super admins only.
+    operator_key: str | None = None
+    live_table: LiveTableCache = field(init=False)
     _property_types: dict[tuple[int, str], tuple[float, Mapping[str, str]]] = field(
         default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.live_table = LiveTableCache(self.pool)
 
     async def property_types(self, account_id: int, object_type: str) -> Mapping[str, str]:
         """Declared property types of one object type, from the property events."""

@@ -48,9 +48,10 @@ async def forget_merged(conn: asyncpg.Connection, keys: Sequence[tuple[int, str,
 
 
 async def applied_versions(conn: asyncpg.Connection, account_id: int,
-                           wanted: Sequence[tuple[str, int]]) -> dict[tuple[str, int], int]:
+                           wanted: Sequence[tuple[str, int]],
+                           table: str = "search_documents") -> dict[tuple[str, int], int]:
     rows = await conn.fetch(
-        "SELECT object_type, record_id, version FROM search_documents WHERE account_id = $1"
+        f"SELECT object_type, record_id, version FROM {table} WHERE account_id = $1"
         " AND (object_type, record_id) IN (SELECT * FROM unnest($2::text[], $3::bigint[]))",
         account_id, [t for t, _ in wanted], [i for _, i in wanted])
     return {(r["object_type"], r["record_id"]): r["version"] for r in rows}

@@ -64,6 +64,7 @@ def compile_search(
     query: SearchQuery,
     property_types: Mapping[str, str],
     visibility_sql: tuple[str, Sequence[Any]] | None = None,
+    table: str = "search_documents",
 ) -> CompiledQuery:
     """The page query and the capped count query for one search.
 
@@ -96,11 +97,11 @@ def compile_search(
     limit = params.add(query.limit, "bigint")
     offset = params.add(query.after, "bigint")
     sql = (
-        f"SELECT {SELECT_COLUMNS} FROM search_documents AS d WHERE {where} "
+        f"SELECT {SELECT_COLUMNS} FROM {table} AS d WHERE {where} "
         f"ORDER BY {order_by} LIMIT {limit} OFFSET {offset}"
     )
     count_sql = (
-        f"SELECT count(*) FROM (SELECT 1 FROM search_documents AS d WHERE {where} "
+        f"SELECT count(*) FROM (SELECT 1 FROM {table} AS d WHERE {where} "
         f"LIMIT {MAX_RESULTS}) AS capped"
     )
     return CompiledQuery(sql, params.values, count_sql, count_params)

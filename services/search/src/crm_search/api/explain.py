@@ -57,9 +57,10 @@ async def explain(request: Request, caller: Annotated[Principal, Depends(princip
     property_types = await container.property_types(caller.account_id, object_type)
     try:
         query = parse_search_request({k: v for k, v in body.items() if k not in OWN_FIELDS})
+        table = await container.live_table.get()
         async with container.pool.acquire() as conn:
             found = await explain_record(conn, caller, object_type, record_id, query,
-                                         property_types, version)
+                                         property_types, version, table)
     except SearchRequestInvalid as invalid:
         raise ApiError(400, str(invalid), invalid.hosted_errors()) from None
     return ExplanationOut(

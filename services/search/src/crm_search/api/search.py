@@ -60,18 +60,19 @@ async def search(objectType: str, request: Request, response: Response,
     container = request.app.state.container
     object_type = canonical_type(objectType)
     property_types = await container.property_types(caller.account_id, object_type)
+    table = await container.live_table.get()
     try:
         query = parse_search_request(body)
         visibility = visibility_sql(caller, object_type, owner_column="d.owner_id")
         compiled = compile_search(caller.account_id, object_type, query, property_types,
-                                  visibility)
+                                  visibility, table)
     except SearchRequestInvalid as invalid:
         raise ApiError(400, str(invalid), invalid.hosted_errors()) from None
     if x_crm_consistency_token:
         try:
             caught_up = await wait_for_token(container.pool, caller.account_id,
                                              x_crm_consistency_token,
-                                             container.consistency_wait_seconds)
+                                             container.consistency_wait_seconds, table)
         except ConsistencyTokenInvalid as invalid:
             raise ApiError(400, str(invalid), [{"message": str(invalid),
                                                 "in": "X-CRM-Consistency-Token"}]) from None

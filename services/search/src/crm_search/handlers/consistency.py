@@ -36,14 +36,14 @@ def parse_token(token: str) -> dict[tuple[str, int], int]:
 
 
 async def wait_for_token(pool: asyncpg.Pool, account_id: int, token: str,
-                         timeout_seconds: float) -> bool:
+                         timeout_seconds: float, table: str = "search_documents") -> bool:
     """True once every named record is indexed at its version or newer; False past
     the bound (the caller answers anyway and says it timed out)."""
     wanted = parse_token(token)
     deadline = time.monotonic() + timeout_seconds
     while True:
         async with pool.acquire() as conn:
-            applied = await applied_versions(conn, account_id, list(wanted))
+            applied = await applied_versions(conn, account_id, list(wanted), table)
         if all(applied.get(key, 0) >= version for key, version in wanted.items()):
             return True
         if time.monotonic() >= deadline:

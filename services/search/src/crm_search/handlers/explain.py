@@ -35,13 +35,14 @@ class Explanation:
 
 async def explain_record(conn: asyncpg.Connection, caller: Principal, object_type: str,
                          record_id: int, query: SearchQuery, property_types: Mapping[str, str],
-                         wanted_version: int | None = None) -> Explanation:
+                         wanted_version: int | None = None,
+                         table: str = "search_documents") -> Explanation:
     """wanted_version: the version the caller knows the record has (from a write's
     answer or its consistency token); an older indexed version is "not yet indexed"."""
     row = await conn.fetchrow(
         "SELECT version, archived, deleted, owner_id, properties,"
         " ($4::text IS NOT NULL AND search_text @@ to_tsquery('simple', $4)) AS text_matches"
-        " FROM search_documents WHERE account_id = $1 AND object_type = $2 AND record_id = $3",
+        f" FROM {table} WHERE account_id = $1 AND object_type = $2 AND record_id = $3",
         caller.account_id, object_type, record_id, _tsquery(query))
     if row is None:
         return Explanation(object_type, record_id, None,

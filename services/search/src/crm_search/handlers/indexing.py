@@ -12,19 +12,26 @@ from crm_contracts.envelope import CloudEvent
 from crm_platform.consumer import BatchHandler
 from crm_search.adapters import metrics
 from crm_search.adapters.index_store import forget_merged, upsert_documents
+from crm_search.adapters.live_table import live_table
 from crm_search.adapters.progress_store import record_progress
 from crm_search.domain.documents import document_from_event, merged_away, newest_per_record
 from crm_search.domain.lag import RecentLag, lag_samples
 
 
-def record_indexer(recent: RecentLag, table: str = "search_documents") -> BatchHandler:
-    """The batch handler of the index consumer, writing into `table`."""
+def record_indexer(recent: RecentLag, table: str | None = None,
+                   measure: bool = True) -> BatchHandler:
+    """The batch handler of the index consumer, writing into `table`, or when None
+    the live table (search_live_table, R-SRCH-3). measure: count lag and progress
+    (not for a rebuild's replay, whose events are old and counted already)."""
 
     async def index_record_events(conn: asyncpg.Connection, events: list[CloudEvent]) -> None:
+        target = table or await live_table(conn, lock=True)
         documents = [d for e in events if (d := document_from_event(e.type, e.data, e.time))]
-        await upsert_documents(conn, newest_per_record(documents), table)
+        await upsert_documents(conn, newest_per_record(documents), target)
         await forget_merged(conn, [k for e in events if (k := merged_away(e.type, e.data))],
-                            table)
+                            target)
+        if not measure:
+            return
         samples = lag_samples(((e.data, e.time) for e in events), datetime.now(UTC))
         await record_progress(conn, {t: [at for _, at in s] for t, s in samples.items()})
         for object_type, pairs in samples.items():

@@ -77,3 +77,11 @@ async def test_rebuild_needs_operator_or_super_admin(platform):  # R-SRCH-3
 
 async def _equal(probe, expected) -> bool:  # type: ignore[no-untyped-def]
     return await probe() == expected
+
+
+async def test_a_rebuild_id_past_a_bigint_is_refused_not_a_server_error(platform):  # R-SRCH-3
+    # Regression (found by the schema fuzzer): such an id reached the database: 500.
+    _, headers = await platform.new_account("rebuild-id")
+    answer = await platform.search.get("/search/v1/rebuilds/-3705630112325470464770048",
+                                       headers=headers)
+    assert answer.status_code == 400, answer.text

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hmac
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel
 
 from crm_platform.problem import ApiError
@@ -61,7 +62,8 @@ async def start(request: Request, response: Response) -> Rebuild:
 
 
 @router.get("/rebuilds/{rebuild_id}", response_model=Rebuild)
-async def show(rebuild_id: int, request: Request, response: Response) -> Rebuild:
+async def show(rebuild_id: Annotated[int, Path(ge=1, le=2**63 - 1)], request: Request,
+               response: Response) -> Rebuild:
     await require_operator_or_super_admin(request, response)
     async with request.app.state.container.pool.acquire() as conn:
         found = await read_rebuild(conn, rebuild_id)

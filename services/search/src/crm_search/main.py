@@ -16,7 +16,7 @@ from crm_platform.lifecycle import Runtime, start_runtime
 from crm_platform.runner import run_service
 from crm_search import subscriptions
 from crm_search.adapters.rebuild_store import mark_interrupted
-from crm_search.api import explain, lag, rebuilds, search
+from crm_search.api import explain, export_scan, lag, rebuilds, search
 from crm_search.bootstrap import Container
 from crm_search.handlers.rebuild import Rebuilds
 from crm_search.settings import Settings
@@ -64,6 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(lag.router)
     app.include_router(explain.router)
     app.include_router(rebuilds.router)
+    app.include_router(export_scan.router)
     return app
 
 

@@ -1,0 +1,233 @@
+"""POST /search/v1/export-scan/{objectType}: an export's rows, big pages, with their
+associated records' names, in record id order (R-EXP-4, R-AUTH-3).
+
+The exports service reads whole views through this, as the requesting user
+(a bearer token it mints for that user). It differs from the hosted search in
+three ways, all for exports of up to millions of rows:
+- pages of up to 10,000 records, cut by keyset (`after` is the last record
+  id seen, not an offset), so there is no 10,000-result cap and each page is
+  a primary-key range scan;
+- per requested associated type, each record's associated records of that
+  type (the first `limit` by id, or all with `limit: null`), with the
+  properties that name them, from this index's own `search_associations` and
+  documents: the exporter needs no call per page to records;
+- it needs the `export` permission (R-EXP-1) and is counted against a rate
+  budget of its own per token (`crm:ratelimit:export-scan:`), so an export's
+  calls never spend the caller's search budget.
+
+Visibility stays inside the query: the caller's view scope of the exported
+type filters the rows, and the scope of each associated type filters the
+associated records (an associated record the user may not see is neither
+named nor listed). Filters and free text are the hosted search's
+(`parse_search_request`, `compile_search`); sorts are not taken.
+
+Body: {filterGroups, query, properties, after: "<last id>", limit: 1..10000
+(default 1000), associations: [{toObjectType, properties: [...], limit:
+1..10000 or null (all), default 1000}]}. Answer: {results: [{id, properties,
+associations: {<type>: [{id, properties}]}}], paging.next.after when the page
+was full}. PostgreSQL builds each hit's JSON, so this process only joins text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Request, Response
+
+from crm_platform.identity.access import can_export, visibility_sql
+from crm_platform.identity.fastapi import principal_dependency, requires
+from crm_platform.identity.principal import Principal
+from crm_platform.identity.ratelimit import RateLimiter
+from crm_platform.problem import ApiError
+from crm_search.adapters.query_sql import compile_search
+from crm_search.api.search import canonical_type
+from crm_search.domain.query import SearchRequestInvalid, parse_search_request
+
+router = APIRouter(tags=["export scan"])
+
+MAX_SCAN_LIMIT = 10_000
+DEFAULT_SCAN_LIMIT = 1_000
+DEFAULT_ASSOCIATION_LIMIT = 1_000
+MAX_ASSOCIATION_TYPES = 10
+MAX_PROPERTIES = 1_000
+RATE_KEY_PREFIX = "crm:ratelimit:export-scan:"
+ID_ORDER = [{"propertyName": "hs_object_id", "direction": "ASCENDING"}]
+
+
+def _scan_limiter(request: Request) -> RateLimiter:
+    """The scan's own budget, as large as the service's per-token limit."""
+    state = request.app.state
+    if getattr(state, "export_scan_limiter", None) is None:
+        state.export_scan_limiter = RateLimiter(
+            state.runtime.redis, state.container.limiter.limit, key_prefix=RATE_KEY_PREFIX)
+    return state.export_scan_limiter
+
+
+exporter = requires(principal_dependency(
+    get_secret=lambda request: request.app.state.container.token_secret,
+    get_directory=lambda request: request.app.state.container.directory,
+    get_limiter=_scan_limiter,
+), can_export)
+
+
+@dataclass(frozen=True)
+class AssociatedScan:
+    to_type: str
+    properties: tuple[str, ...]
+    limit: int | None  # None: every associated record
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    search_body: dict[str, Any]  # what parse_search_request checks
+    after_id: int
+    limit: int
+    associations: tuple[AssociatedScan, ...]
+
+
+def parse_scan_request(body: Any) -> ScanRequest:
+    """The scan body checked; ApiError 400 naming the field otherwise."""
+    if not isinstance(body, dict):
+        raise _invalid("the body must be a JSON object", "body")
+    if "sorts" in body:
+        raise _invalid("an export scan is always in record id order; sorts are not taken",
+                       "sorts")
+    after_id = _whole_number(body.get("after", 0), "after", 0, 2**63 - 1)
+    limit = _whole_number(body.get("limit", DEFAULT_SCAN_LIMIT), "limit", 1, MAX_SCAN_LIMIT)
+    raw_associations = body.get("associations") or []
+    if not isinstance(raw_associations, list) or len(raw_associations) > MAX_ASSOCIATION_TYPES:
+        raise _invalid(f"associations must be a list of at most {MAX_ASSOCIATION_TYPES}",
+                       "associations")
+    associations = tuple(_association(item, f"associations[{n}]")
+                         for n, item in enumerate(raw_associations))
+    if len({a.to_type for a in associations}) < len(associations):
+        raise _invalid("each associated type may be asked for once", "associations")
+    search_body = {key: body[key] for key in ("filterGroups", "query", "properties")
+                   if key in body}
+    search_body.update(sorts=ID_ORDER, limit=1, after=0)
+    return ScanRequest(search_body, after_id, limit, associations)
+
+
+def _association(item: Any, where: str) -> AssociatedScan:
+    if not isinstance(item, dict) or not isinstance(item.get("toObjectType"), str):
+        raise _invalid("an association needs toObjectType", f"{where}.toObjectType")
+    properties = item.get("properties") or []
+    if (not isinstance(properties, list) or len(properties) > MAX_PROPERTIES
+            or not all(isinstance(p, str) and p for p in properties)):
+        raise _invalid("properties must be a list of property names", f"{where}.properties")
+    limit = item.get("limit", DEFAULT_ASSOCIATION_LIMIT)
+    if limit is not None:
+        limit = _whole_number(limit, f"{where}.limit", 1, MAX_SCAN_LIMIT)
+    return AssociatedScan(canonical_type(item["toObjectType"]), tuple(properties), limit)
+
+
+def _whole_number(value: Any, where: str, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise _invalid(f"{where} must be a whole number", where) from None
+    if isinstance(value, bool) or not low <= number <= high:
+        raise _invalid(f"{where} must be between {low} and {high}", where)
+    return number
+
+
+def _invalid(message: str, where: str) -> ApiError:
+    return ApiError(400, message, [{"message": message, "in": where, "code": "INVALID_VALUE"}])
+
+
+def compile_scan(caller: Principal, object_type: str, scan: ScanRequest,
+                 property_types: Mapping[str, str], table: str) -> tuple[str, list[Any]]:
+    """One SQL statement answering one page: a text row of JSON per hit.
+
+    The page itself is compile_search's query (filters, free text, the
+    caller's view scope), sorted by record id, with `record_id > after` ANDed
+    in beside the scope. Raises SearchRequestInvalid like a search.
+    """
+    query = replace(parse_search_request(scan.search_body), limit=scan.limit, after=0)
+    scope = visibility_sql(caller, object_type, owner_column="d.owner_id", first_param=2)
+    keyset = "d.record_id > $1::bigint"
+    where = (keyset, [scan.after_id]) if scope is None else (
+        f"{keyset} AND ({scope[0]})", [scan.after_id, *scope[1]])
+    compiled = compile_search(caller.account_id, object_type, query, property_types, where,
+                              table)
+    params = list(compiled.params)
+
+    def add(value: Any, sql_type: str) -> str:
+        params.append(value)
+        return f"${len(params)}::{sql_type}"
+
+    page_properties = (_properties_json("p", add(list(query.properties), "text[]"))
+                       if query.properties else "p.properties")
+    associated = []
+    if scan.associations:  # PostgreSQL refuses a parameter the statement does not use
+        account, from_type = add(caller.account_id, "bigint"), add(object_type, "text")
+    for wanted in scan.associations:
+        key = add(wanted.to_type, "text")
+        cells = _associated_json(caller, wanted, account, from_type, table, params, add)
+        associated.append(f"{key}, {cells}")
+    hit = (f"json_build_object('id', p.record_id::text, 'properties', {page_properties}, "
+           f"'associations', json_build_object({', '.join(associated)}))::text")
+    sql = (f"WITH p AS ({compiled.sql}) SELECT p.record_id, {hit} AS hit FROM p"
+           " ORDER BY p.record_id")
+    return sql, params
+
+
+def _properties_json(alias: str, names: str) -> str:
+    """The named properties of a document (null when absent), as the hosted search answers."""
+    return (f"(SELECT coalesce(jsonb_object_agg(n.name, {alias}.properties -> n.name), "
+            f"'{{}}'::jsonb) FROM unnest({names}) AS n(name))")
+
+
+def _associated_json(caller: Principal, wanted: AssociatedScan, account: str, from_type: str,
+                     table: str, params: list[Any], add: Callable[[Any, str], str]) -> str:
+    """A JSON array of the page record's visible associated records of one type, by id.
+
+    Pairs are looked up both ways round (the index keeps one row per
+    direction; a half-delivered pair still counts, as in the search filter).
+    """
+    to_type = add(wanted.to_type, "text")
+    limit = add(wanted.limit, "bigint")  # NULL: LIMIT ALL
+    properties = _properties_json("c", add(list(wanted.properties), "text[]"))
+    scope = visibility_sql(caller, wanted.to_type, owner_column="c.owner_id",
+                           first_param=len(params) + 1)
+    scope_sql = ""
+    if scope is not None:
+        scope_sql = f" AND ({scope[0]})"
+        params.extend(scope[1])
+    return (
+        "(SELECT coalesce(json_agg(json_build_object('id', c.record_id::text, 'properties', "
+        f"{properties}) ORDER BY c.record_id), '[]'::json) FROM ("
+        f"SELECT c.record_id, c.properties FROM {table} AS c WHERE c.account_id = {account}"
+        f" AND c.object_type = {to_type} AND NOT c.archived AND c.record_id IN ("
+        f"SELECT a.to_id FROM search_associations AS a WHERE a.account_id = {account}"
+        f" AND a.associated AND a.from_type = {from_type} AND a.from_id = p.record_id"
+        f" AND a.to_type = {to_type} UNION ALL "
+        f"SELECT a.from_id FROM search_associations AS a WHERE a.account_id = {account}"
+        f" AND a.associated AND a.from_type = {to_type} AND a.to_type = {from_type}"
+        f" AND a.to_id = p.record_id){scope_sql}"
+        f" ORDER BY c.record_id LIMIT {limit}) AS c)"
+    )
+
+
+@router.post("/search/v1/export-scan/{objectType}")
+async def export_scan(objectType: str, request: Request,
+                      caller: Annotated[Principal, Depends(exporter)],
+                      body: Annotated[dict[str, Any], Body()]) -> Response:
+    container = request.app.state.container
+    object_type = canonical_type(objectType)
+    scan = parse_scan_request(body)
+    property_types = await container.property_types(caller.account_id, object_type)
+    table = await container.live_table.get()
+    try:
+        sql, params = compile_scan(caller, object_type, scan, property_types, table)
+    except SearchRequestInvalid as invalid:
+        raise ApiError(400, str(invalid), invalid.hosted_errors()) from None
+    async with container.pool.acquire() as conn:
+        rows = await conn.fetch(sql, *params)
+    paging = ""
+    if len(rows) == scan.limit:  # maybe more: the next page starts after the last id
+        paging = f',"paging":{{"next":{{"after":"{rows[-1]["record_id"]}"}}}}'
+    hits = ",".join(row["hit"] for row in rows)
+    return Response(f'{{"results":[{hits}]{paging}}}', media_type="application/json")

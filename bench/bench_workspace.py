@@ -31,6 +31,7 @@ from crm_platform.identity.principal import ObjectScope, Principal
 from crm_platform.testing import drop_database, throwaway_database_url
 from crm_workspace.api.summary import summary
 from crm_workspace.bootstrap import Container
+from crm_workspace.domain.read_model import Snapshot
 from crm_workspace.domain.tasks import stamp
 from crm_workspace.main import MIGRATIONS
 
@@ -44,23 +45,32 @@ SUMMARY_CALLS = int(os.environ.get("BENCH_WS_SUMMARY_CALLS", "200"))
 ACCOUNT, CSM = 1, 7
 
 
+COLUMNS = ["account_id", "object_type", "record_id", "version", "owner_id", "properties",
+           "archived", "created_at", "updated_at", "scheduled_at", "task_status",
+           "health_score", "health_band"]
+
+
 def read_model_rows(now: datetime) -> list[tuple]:
+    """Rows as the record-event consumer writes them (typed columns from the same
+    Snapshot the consumer builds)."""
     rng = random.Random(9)
-    rows = []
+    snapshots = []
     for i in range(CUSTOMERS):
         score = rng.randint(0, 100)
         band = "at_risk" if score < 40 else "neutral" if score < 70 else "healthy"
-        rows.append((ACCOUNT, "companies", i + 1, 1, CSM, {
+        snapshots.append(Snapshot(ACCOUNT, "companies", i + 1, 1, CSM, {
             "name": f"Customer {i}", "hubspot_owner_id": str(CSM),
             "health_score": str(score), "health_status": band}, False, now, now))
     for i in range(TASKS):
         due = now + timedelta(minutes=rng.randint(-60 * 24 * 30, 60 * 24 * 30))
-        rows.append((ACCOUNT, "tasks", 1_000_000 + i, 1, CSM, {
+        snapshots.append(Snapshot(ACCOUNT, "tasks", 1_000_000 + i, 1, CSM, {
             "hs_task_subject": f"Task {i}", "hubspot_owner_id": str(CSM),
             "hs_timestamp": stamp(due),
             "hs_task_status": "COMPLETED" if i % 3 == 0 else "NOT_STARTED"},
             False, now, now))
-    return rows
+    return [(s.account_id, s.object_type, s.record_id, s.version, s.owner_id,
+             dict(s.properties), s.archived, s.created_at, s.updated_at, s.scheduled_at,
+             s.task_status, s.health_score, s.health_band) for s in snapshots]
 
 
 async def summary_latencies() -> list[float]:
@@ -73,11 +83,8 @@ async def summary_latencies() -> list[float]:
             now = datetime.now(UTC)
             async with pool.acquire() as conn:
                 await conn.copy_records_to_table("workspace_records", records=read_model_rows(now),
-                                                 columns=["account_id", "object_type",
-                                                          "record_id", "version", "owner_id",
-                                                          "properties", "archived",
-                                                          "created_at", "updated_at"])
-                await conn.execute("ANALYZE workspace_records")
+                                                 columns=COLUMNS)
+                await conn.execute("VACUUM ANALYZE workspace_records")
             app = Container(pool=pool, directory=None, limiter=None, token_secret="",
                             api=None)  # type: ignore[arg-type]  # the summary reads no API
             caller = Principal(account_id=ACCOUNT, user_id=CSM, token_id="bench",

@@ -12,7 +12,7 @@ from crm_workspace.domain.dashboards import (
     check_grant,
     visible_to,
 )
-from crm_workspace.domain.summary import alert_active, health_overview
+from crm_workspace.domain.summary import HealthTally, alert_active, health_overview
 
 NOW = datetime(2025, 3, 10, tzinfo=UTC)
 
@@ -26,11 +26,23 @@ def test_alerts_show_for_14_days_after_they_fired():
 def test_health_overview_counts_and_shares_per_band_with_links():
     # R-CSW-3
     links = {b: f"/x?band={b}" for b in ("at_risk", "neutral", "healthy")}
-    overview = health_overview([(20, "at_risk"), (60, "neutral"), (90, "healthy"),
-                                (95, "healthy")], links)
-    assert overview.average_score == 66.25
+    overview = health_overview([HealthTally("at_risk", 2, 1, 20), HealthTally("neutral", 6, 1, 60),
+                                HealthTally("healthy", 9, 2, 190)], links)
+    assert overview.average_score == 67.5
     assert overview.bands["healthy"] == {"count": 2, "share": 0.5, "link": "/x?band=healthy"}
+    assert overview.bands["neutral"]["share"] == 0.25
     assert health_overview([], links) is None
+
+
+def test_health_distribution_counts_customers_per_score_decile():
+    # R-CSW-3 (Enterprise: the score distribution)
+    links = {b: "" for b in ("at_risk", "neutral", "healthy")}
+    overview = health_overview([HealthTally("at_risk", 0, 3, 12), HealthTally("healthy", 9, 2, 195),
+                                HealthTally("neutral", 9, 1, 90)], links)
+    assert overview.distribution["0-9"] == 3
+    assert overview.distribution["90-100"] == 3
+    assert overview.distribution["50-59"] == 0
+    assert list(overview.distribution)[:2] == ["0-9", "10-19"] and len(overview.distribution) == 10
 
 
 def test_board_groups_cards_by_stage_with_counts_and_amounts():

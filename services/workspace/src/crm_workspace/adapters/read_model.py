@@ -14,7 +14,9 @@ from crm_platform.identity.access import visibility_sql
 from crm_platform.identity.principal import Principal
 from crm_workspace.domain.calendar import DueWindows
 from crm_workspace.domain.feed import FeedQuery, feed_item
-from crm_workspace.domain.tasks import COMPLETED, DUE, STATUS, stamp
+from crm_workspace.domain.read_model import SCHEDULED_AT
+from crm_workspace.domain.summary import HealthTally
+from crm_workspace.domain.tasks import COMPLETED, OWNER
 
 
 def _visible(caller: Principal, object_type: str, first_param: int) -> tuple[str, list[Any]]:
@@ -25,22 +27,22 @@ def _visible(caller: Principal, object_type: str, first_param: int) -> tuple[str
 
 async def task_counts(conn: asyncpg.Connection, caller: Principal, user_id: int,
                       windows: DueWindows) -> dict[str, int]:
+    """Open tasks of the user overdue, due today and due tomorrow: a range scan of
+    the open-tasks index on (account, owner, due)."""
     visible, params = _visible(caller, "tasks", 6)
     row = await conn.fetchrow(f"""
-        SELECT count(*) FILTER (WHERE due < $3) AS overdue,
-               count(*) FILTER (WHERE due >= $3 AND due < $4) AS due_today,
-               count(*) FILTER (WHERE due >= $4 AND due < $5) AS due_tomorrow
-        FROM (SELECT properties->>'{DUE}' AS due FROM workspace_records
-              WHERE account_id = $1 AND object_type = 'tasks' AND owner_id = $2
-                AND NOT archived AND coalesce(properties->>'{STATUS}', '') <> '{COMPLETED}'
-                AND properties->>'{DUE}' < $5 {visible}) t""",
-        caller.account_id, user_id, stamp(windows.today_start), stamp(windows.tomorrow_start),
-        stamp(windows.day_after_start), *params)
+        SELECT count(*) FILTER (WHERE scheduled_at < $3) AS overdue,
+               count(*) FILTER (WHERE scheduled_at >= $3 AND scheduled_at < $4) AS due_today,
+               count(*) FILTER (WHERE scheduled_at >= $4 AND scheduled_at < $5) AS due_tomorrow
+        FROM workspace_records
+        WHERE account_id = $1 AND owner_id = $2 AND object_type = 'tasks' AND NOT archived
+          AND task_status IS DISTINCT FROM '{COMPLETED}' AND scheduled_at < $5 {visible}""",
+        caller.account_id, user_id, windows.today_start, windows.tomorrow_start,
+        windows.day_after_start, *params)
     return dict(row)
 
 
-SCHEDULED = {"tasks": ("hs_timestamp", "hs_task_subject"),
-             "meetings": ("hs_meeting_start_time", "hs_meeting_title")}
+TITLES = {"tasks": "hs_task_subject", "meetings": "hs_meeting_title"}
 
 
 async def scheduled_items(conn: asyncpg.Connection, caller: Principal, user_id: int,
@@ -48,40 +50,42 @@ async def scheduled_items(conn: asyncpg.Connection, caller: Principal, user_id: 
                           ) -> list[dict[str, Any]]:
     """The user's tasks (by due date) and meetings (by start time) in [start, end)."""
     items: list[dict[str, Any]] = []
-    for object_type, (when, title) in SCHEDULED.items():
+    for object_type, title in TITLES.items():
         visible, params = _visible(caller, object_type, 6)
+        # Only the shown values leave the database: decoding whole snapshots cost
+        # more than the query.
         rows = await conn.fetch(f"""
-            SELECT record_id, properties FROM workspace_records
+            SELECT record_id, properties->>'{title}' AS title,
+                   properties->>'{SCHEDULED_AT[object_type]}' AS at, task_status
+            FROM workspace_records
             WHERE account_id = $1 AND object_type = $2 AND owner_id = $3 AND NOT archived
-              AND properties->>'{when}' >= $4 AND properties->>'{when}' < $5 {visible}
-            ORDER BY properties->>'{when}' LIMIT {int(limit)}""",
-            caller.account_id, object_type, user_id, stamp(start), stamp(end), *params)
-        for row in rows:
-            properties = row["properties"]
-            items.append({"objectType": object_type, "id": str(row["record_id"]),
-                          "title": properties.get(title) or "", "at": properties[when],
-                          "status": properties.get(STATUS) if object_type == "tasks" else None})
+              AND scheduled_at >= $4 AND scheduled_at < $5 {visible}
+            ORDER BY scheduled_at LIMIT {int(limit)}""",
+            caller.account_id, object_type, user_id, start, end, *params)
+        items.extend({"objectType": object_type, "id": str(row["record_id"]),
+                      "title": row["title"] or "", "at": row["at"],
+                      "status": row["task_status"]} for row in rows)
     return sorted(items, key=lambda i: i["at"])
 
 
 async def customer_health(conn: asyncpg.Connection, caller: Principal, object_type: str,
-                          csm_property: str, user_id: int) -> list[tuple[float, str]]:
-    """Current health score and band of the user's customers, as the records service
-    writes them onto the customer (health_score, health_status)."""
-    visible, params = _visible(caller, object_type, 4)
+                          csm_property: str, user_id: int) -> list[HealthTally]:
+    """Current health of the user's customers (health_score/health_status, which the
+    records service writes onto the customer), tallied per band and score decile.
+    With the owner as CSM property this reads the health index alone."""
+    mine = ("owner_id = $3::bigint" if csm_property == OWNER
+            else "properties->>$3 = ($4::bigint)::text")
+    csm: list[Any] = [user_id] if csm_property == OWNER else [csm_property, user_id]
+    visible, params = _visible(caller, object_type, 3 + len(csm))
     rows = await conn.fetch(f"""
-        SELECT properties->>'health_score' AS score, properties->>'health_status' AS band
-        FROM workspace_records WHERE account_id = $1 AND object_type = $2
-          AND properties->>$3 = '{int(user_id)}' AND NOT archived
-          AND properties->>'health_score' IS NOT NULL {visible}""",
-        caller.account_id, object_type, csm_property, *params)
-    out = []
-    for row in rows:
-        try:
-            out.append((float(row["score"]), row["band"] or ""))
-        except ValueError:
-            continue
-    return out
+        SELECT health_band AS band, least(greatest(floor(health_score / 10), 0), 9)::int
+               AS decile, count(*) AS customers, sum(health_score) AS score_sum
+        FROM workspace_records WHERE account_id = $1 AND object_type = $2 AND {mine}
+          AND health_score IS NOT NULL AND NOT archived {visible}
+        GROUP BY 1, 2""",
+        caller.account_id, object_type, *csm, *params)
+    return [HealthTally(r["band"] or "", r["decile"], r["customers"], r["score_sum"])
+            for r in rows]
 
 
 async def active_alerts(conn: asyncpg.Connection, account_id: int, user_id: int,

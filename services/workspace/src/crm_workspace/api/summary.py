@@ -53,12 +53,12 @@ async def summary(caller: Annotated[Principal, Depends(area(Area.SUMMARY))],
                                                     local_midnight(today.next_anchor, tz))
         alerts = await read_model.active_alerts(conn, caller.account_id, user_id, now,
                                                 now - ALERT_LIFETIME)
-        scores = await read_model.customer_health(
+        tallies = await read_model.customer_health(
             conn, caller, settings.customers.object_type, settings.customers.csm_property,
             user_id)
     views = [v for v in await visible_views(app, caller, "customers") if v.default_position]
     customers_link = "/workspace/v1/views?" + urlencode({"tab": "customers"})
-    overview = health_overview(scores, {
+    overview = health_overview(tallies, {
         band: f"{customers_link}&{urlencode({'healthStatus': band})}"
         for band in ("at_risk", "neutral", "healthy")})
     return Summary(
@@ -75,4 +75,6 @@ async def summary(caller: Annotated[Principal, Depends(area(Area.SUMMARY))],
                         "run": f"/workspace/v1/views/{v.id}/run"} for v in views],
         schedule=schedule,
         health=None if overview is None else {
-            "averageScore": overview.average_score, "bands": dict(overview.bands)})
+            "averageScore": overview.average_score, "bands": dict(overview.bands),
+            **({"distribution": dict(overview.distribution)}
+               if caller.account_tier == "enterprise" else {})})

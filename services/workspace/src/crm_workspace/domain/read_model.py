@@ -8,6 +8,7 @@ time, which the *Assigned in the last 30 days* view reads (R-CSW-4).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +32,47 @@ class Snapshot:
     archived: bool
     created_at: datetime
     updated_at: datetime
+
+    # Typed copies of the values the Summary filters on (indexed columns).
+    @property
+    def scheduled_at(self) -> datetime | None:
+        """A task's due time or a meeting's start, as the schedule and counts read it."""
+        return parsed_datetime(self.properties.get(SCHEDULED_AT.get(self.object_type, "")))
+
+    @property
+    def task_status(self) -> str | None:
+        return self.properties.get("hs_task_status") if self.object_type == "tasks" else None
+
+    @property
+    def health_score(self) -> float | None:
+        return parsed_number(self.properties.get("health_score"))
+
+    @property
+    def health_band(self) -> str | None:
+        return self.properties.get("health_status")
+
+
+# The property holding the time a record is scheduled at, per type.
+SCHEDULED_AT = {"tasks": "hs_timestamp", "meetings": "hs_meeting_start_time"}
+# The records service's datetime form; the migration's backfill accepts the same.
+_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
+_NUMBER = re.compile(r"-?\d{1,9}(\.\d+)?")
+
+
+def parsed_datetime(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not _DATETIME.fullmatch(value):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def parsed_number(value: Any) -> float | None:
+    text = str(value) if isinstance(value, int | float) else value
+    if not isinstance(text, str) or not _NUMBER.fullmatch(text):
+        return None
+    return float(text)
 
 
 @dataclass(frozen=True)

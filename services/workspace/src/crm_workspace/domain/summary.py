@@ -21,21 +21,41 @@ def alert_active(fired_at: datetime, now: datetime) -> bool:
 
 
 @dataclass(frozen=True)
+class HealthTally:
+    """How many of the user's customers have a band and a score decile (0 = 0-9,
+    ..., 9 = 90-100), and the sum of their scores."""
+
+    band: str
+    decile: int
+    customers: int
+    score_sum: float
+
+
+@dataclass(frozen=True)
 class HealthOverview:
     average_score: float | None
     bands: Mapping[str, Mapping[str, Any]]  # band -> {count, share, link}
+    # Customers per score decile, "0-9" ... "90-100" (the Enterprise distribution).
+    distribution: Mapping[str, int]
 
 
-def health_overview(scores: Sequence[tuple[float, str]], link_for_band: Mapping[str, str]
+def decile_label(decile: int) -> str:
+    return f"{decile * 10}-{decile * 10 + (10 if decile == 9 else 9)}"
+
+
+def health_overview(tallies: Sequence[HealthTally], link_for_band: Mapping[str, str]
                     ) -> HealthOverview | None:
-    """Average score, and count and share per band, of the user's customers'
-    current scores (score, band). None when no customer has a score."""
-    if not scores:
+    """Average score, count and share per band, and the score distribution of the
+    user's customers' current scores. None when no customer has a score."""
+    total = sum(t.customers for t in tallies)
+    if not total:
         return None
-    total = len(scores)
     bands = {}
     for band in HEALTH_BANDS:
-        count = sum(1 for _, b in scores if b == band)
+        count = sum(t.customers for t in tallies if t.band == band)
         bands[band] = {"count": count, "share": round(count / total, 4),
                        "link": link_for_band[band]}
-    return HealthOverview(round(sum(s for s, _ in scores) / total, 2), bands)
+    distribution = {decile_label(d): sum(t.customers for t in tallies if t.decile == d)
+                    for d in range(10)}
+    return HealthOverview(round(sum(t.score_sum for t in tallies) / total, 2), bands,
+                          distribution)

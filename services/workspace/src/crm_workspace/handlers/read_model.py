@@ -14,15 +14,19 @@ async def apply_record_events(conn: asyncpg.Connection, events: list[CloudEvent]
     if rows:
         await conn.executemany("""
             INSERT INTO workspace_records (account_id, object_type, record_id, version,
-                owner_id, properties, archived, created_at, updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9)
+                owner_id, properties, archived, created_at, updated_at, scheduled_at,
+                task_status, health_score, health_band)
+            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13)
             ON CONFLICT (account_id, object_type, record_id) DO UPDATE SET
                 version = excluded.version, owner_id = excluded.owner_id,
                 properties = excluded.properties, archived = excluded.archived,
-                updated_at = excluded.updated_at
+                updated_at = excluded.updated_at, scheduled_at = excluded.scheduled_at,
+                task_status = excluded.task_status, health_score = excluded.health_score,
+                health_band = excluded.health_band
             WHERE workspace_records.version < excluded.version""",
             [(r.account_id, r.object_type, r.record_id, r.version, r.owner_id,
-              dict(r.properties), r.archived, r.created_at, r.updated_at)
+              dict(r.properties), r.archived, r.created_at, r.updated_at, r.scheduled_at,
+              r.task_status, r.health_score, r.health_band)
              for r in rows])
     assigned = [a for e in events for a in assignments(e.type, e.data, e.time)]
     if assigned:

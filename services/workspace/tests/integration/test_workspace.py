@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -275,3 +276,50 @@ async def test_dashboards_need_explicit_confirmation(world):
     csm = await world.csm(admin)
     listed = await world.workspace.get("/workspace/v1/dashboards", headers=csm.headers)
     assert [d["dashboardId"] for d in listed.json()["results"]] == ["d1"]
+
+
+async def test_custom_task_view_lists_and_bulk_changes_its_tasks(world):
+    # R-CSW-7: custom task views, and a bulk action on every task a view matches
+    _, admin = await world.new_account()
+    csm = await world.csm(admin)
+    due = (datetime.now(UTC) + timedelta(days=5)).isoformat()
+    ids = {}
+    for priority in ("HIGH", "HIGH", "LOW"):
+        made = await world.workspace.post("/workspace/v1/tasks", json={
+            "subject": f"{priority} one", "dueAt": due,
+            "properties": {"hs_task_priority": priority}}, headers=csm.headers)
+        assert made.status_code == 201, made.text
+        ids[made.json()["task"]["id"]] = priority
+    urgent = await world.workspace.post("/workspace/v1/views", json={
+        "tab": "tasks", "name": "My high priority", "filterGroups": [{"filters": [
+            {"propertyName": "hs_task_priority", "operator": "EQ", "value": "HIGH"},
+            {"propertyName": "hubspot_owner_id", "operator": "EQ",
+             "value": str(csm.user_id)}]}]}, headers=csm.headers)
+    assert urgent.status_code == 201, urgent.text
+    view_id = urgent.json()["id"]
+    high = sorted(i for i, p in ids.items() if p == "HIGH")
+
+    async def listed():
+        answer = await world.workspace.get(f"/workspace/v1/tasks?viewId={view_id}",
+                                           headers=csm.headers)
+        assert answer.status_code == 200, answer.text
+        found = sorted(r["id"] for r in answer.json()["results"])
+        return found if found == high else None
+    await eventually(listed, timeout=60, what="the custom task view to list both HIGH tasks")
+
+    customers = await world.workspace.get("/workspace/v1/views?tab=customers",
+                                          headers=csm.headers)
+    not_tasks = customers.json()["results"][0]["id"]
+    wrong = await world.workspace.get(f"/workspace/v1/tasks?viewId={not_tasks}",
+                                      headers=csm.headers)
+    assert wrong.status_code == 400 and "not a task view" in wrong.text
+    missing = await world.workspace.post("/workspace/v1/tasks/bulk", json={
+        "action": "mark_complete", "matching": {"viewId": str(uuid.uuid4())}},
+        headers=csm.headers)
+    assert missing.status_code == 404, missing.text
+
+    done = await world.workspace.post("/workspace/v1/tasks/bulk", json={
+        "action": "mark_complete", "matching": {"viewId": view_id}}, headers=csm.headers)
+    assert done.status_code == 202, done.text
+    report = await _finished(world, csm, done.json()["id"])
+    assert report["status"] == "succeeded" and sorted(report["report"]["changed"]) == high

@@ -92,3 +92,23 @@ def test_schedule_windows_move_back_and_forth_and_hide_weekends():
     assert day.days == () and day.next_anchor == date(2025, 3, 16)
     with pytest.raises(UnknownTimeZone):
         zone("Mars/Olympus")
+
+
+def test_custom_task_view_body_keeps_its_filters_and_sorts_soonest_due_first():
+    # R-CSW-7: custom task views
+    from crm_workspace.domain.tasks import custom_task_view_body
+    from crm_workspace.domain.views import View
+    view = View(id="v", tab="tasks", object_type="tasks", name="high", columns=("hs_body",),
+                filter_groups=({"filters": [{"propertyName": "hs_task_priority",
+                                             "operator": "EQ", "value": "HIGH"}]},))
+    body = custom_task_view_body(view, 200, after="200")
+    assert body["filterGroups"] == [{"filters": [
+        {"propertyName": "hs_task_priority", "operator": "EQ", "value": "HIGH"}]}]
+    assert body["sorts"] == [{"propertyName": "hs_timestamp", "direction": "ASCENDING"}]
+    assert "hs_body" in body["properties"] and "hs_task_status" in body["properties"]
+    assert (body["limit"], body["after"]) == (200, "200")
+    assert "filterGroups" not in custom_task_view_body(
+        View(id="w", tab="tasks", object_type="tasks", name="all"), 10)
+    with pytest.raises(TaskRuleBroken, match="not a task view"):
+        custom_task_view_body(View(id="c", tab="customers", object_type="companies",
+                                   name="c"), 10)

@@ -12,7 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from crm_platform.identity.principal import Principal
 from crm_platform.problem import ApiError
-from crm_workspace.adapters import store
+from crm_workspace.adapters import read_model, store
 from crm_workspace.adapters.crm_api import UpstreamError
 from crm_workspace.api.common import (
     UserIdQuery,
@@ -30,9 +30,11 @@ from crm_workspace.domain.tasks import (
     BulkAction,
     BulkReport,
     TaskRuleBroken,
+    custom_task_view_body,
     new_task_properties,
     task_view_filters,
 )
+from crm_workspace.domain.views import View
 from crm_workspace.handlers.jobs import run_bulk_job
 
 Text = Annotated[str, AfterValidator(storable_text)]
@@ -68,6 +70,8 @@ class TaskCreated(BaseModel):
 class TaskSelection(BaseModel):
     model_config = ConfigDict(extra="forbid")
     view: TaskView = "all"
+    viewId: Text | None = Field(None, max_length=64,
+                                description="a custom task view (a saved tasks-tab view)")
     timeZone: Text = Field("UTC", max_length=64)
 
 
@@ -101,11 +105,29 @@ async def _search_tasks(app: Container, token: str, filters: list[dict[str, Any]
     return answer
 
 
+async def _custom_view(app: Container, caller: Principal, view_id: str) -> View:
+    async with app.pool.acquire() as conn:
+        found = await store.get_view(conn, caller.account_id, view_id)
+    if found is None or not found.visible_to(caller.user_id):
+        raise ApiError(404, f"View {view_id} not found")
+    if found.tab != "tasks":
+        raise ApiError(400, f"view {view_id} is a {found.tab} view, not a task view",
+                       [{"message": "viewId: not a task view", "in": "viewId"}])
+    return found
+
+
 @router.get("/tasks", response_model=TaskPage)
 async def list_tasks(request: Request, caller: Caller, app: App, view: TaskView = "all",
+                     viewId: str | None = None,
                      timeZone: str = "UTC", userId: UserIdQuery = None,
                      limit: Annotated[int, Query(ge=1, le=200)] = 100,
                      after: str | None = None) -> TaskPage:
+    if viewId is not None:  # a custom task view (R-CSW-7)
+        custom = await _custom_view(app, caller, viewId)
+        answer, _ = await app.api.search(bearer(request), "tasks",
+                                         custom_task_view_body(custom, limit, after))
+        return TaskPage(view=custom.name, total=answer["total"], results=answer["results"],
+                        paging=answer.get("paging"))
     user_id = subject_user(caller, userId)
     if user_id != caller.user_id:
         await ensure_user_in_account(app.pool, caller.account_id, user_id)
@@ -129,14 +151,22 @@ async def create_task(body: TaskIn, request: Request, caller: Caller, app: App) 
     return TaskCreated(task=task, another=another)
 
 
-async def _matching_ids(app: Container, token: str, user_id: int,
+async def _matching_ids(app: Container, caller: Principal, token: str, user_id: int,
                         selection: TaskSelection) -> list[str]:
-    filters = task_view_filters(selection.view, user_id,
-                                due_windows(app.clock(), time_zone(selection.timeZone)))
+    """The ids a bulk action over a selection changes. A standard view is one query
+    of the read model (its typed columns hold what the view filters on); a custom
+    view's filters may name any property, so it pages through search (200 a page,
+    search's most)."""
+    if selection.viewId is None:
+        filters = task_view_filters(selection.view, user_id,
+                                    due_windows(app.clock(), time_zone(selection.timeZone)))
+        async with app.pool.acquire() as conn:
+            return await read_model.matching_task_ids(conn, caller, filters, MAX_BULK)
+    custom = await _custom_view(app, caller, selection.viewId)
     ids: list[str] = []
     after: str | None = None
     while len(ids) < MAX_BULK:
-        page = await _search_tasks(app, token, filters, 200, after)
+        page, _ = await app.api.search(token, "tasks", custom_task_view_body(custom, 200, after))
         ids.extend(hit["id"] for hit in page["results"])
         after = (page.get("paging") or {}).get("next", {}).get("after")
         if not after:
@@ -153,6 +183,8 @@ async def bulk(body: BulkIn, request: Request, caller: Caller, app: App) -> JobO
         raise ApiError(400, str(broken)) from None
     if (body.taskIds is None) == (body.matching is None):
         raise ApiError(400, "give either taskIds or matching, not both or neither")
+    if body.matching and body.matching.viewId is not None:
+        await _custom_view(app, caller, body.matching.viewId)  # 404/400 now, not in the job
     token = bearer(request)
     # Ids given are stored with the job; a selection is resolved by the job itself
     # (10,000 ids through search take longer than a request may wait).
@@ -168,20 +200,21 @@ async def bulk(body: BulkIn, request: Request, caller: Caller, app: App) -> JobO
             await store.save_job_report(app.pool, job_id, report.outcome, report.to_json(), True)
         row = await store.get_job(conn, caller.account_id, job_id)
     if ids != []:
-        task = asyncio.create_task(_resolve_and_run(app, token, job_id, action, ids,
-                                                    caller.user_id, body.matching))
+        task = asyncio.create_task(_resolve_and_run(app, caller, token, job_id, action, ids,
+                                                    body.matching))
         app.jobs.add(task)
         task.add_done_callback(app.jobs.discard)
     return _job_out(row)
 
 
-async def _resolve_and_run(app: Container, token: str, job_id: str, action: BulkAction,
-                           ids: list[str] | None, user_id: int,
+async def _resolve_and_run(app: Container, caller: Principal, token: str, job_id: str,
+                           action: BulkAction, ids: list[str] | None,
                            selection: TaskSelection | None) -> None:
     if ids is None:
         try:
-            ids = await _matching_ids(app, token, user_id, selection)  # type: ignore[arg-type]
-        except UpstreamError as refused:
+            ids = await _matching_ids(app, caller, token, caller.user_id,
+                                      selection)  # type: ignore[arg-type]
+        except (UpstreamError, ApiError) as refused:
             report = BulkReport(total=0)
             await store.save_job_report(app.pool, job_id, "failed", {
                 **report.to_json(), "outcome": "failed",

@@ -56,6 +56,25 @@ def task_view_filters(view: str, owner_id: int, windows: DueWindows) -> list[dic
             {"propertyName": DUE, "operator": "LT", "value": stamp(bounds[1])}]
 
 
+def custom_task_view_body(view: Any, limit: int, after: str | None = None
+                          ) -> dict[str, Any]:
+    """The search body of a custom task view (a saved view of the tasks tab, R-CSW-7):
+    its own filter groups and sorts as saved (soonest due first when it has none),
+    with the task list's columns. Its filters decide whose tasks it shows."""
+    if view.tab != "tasks":
+        raise TaskRuleBroken(f"view {view.id} is a {view.tab} view, not a task view")
+    body: dict[str, Any] = {"properties": list(dict.fromkeys([*TASK_PROPERTIES, *view.columns])),
+                            "limit": limit,
+                            "sorts": [dict(s) for s in view.sorts] or [
+                                {"propertyName": DUE, "direction": "ASCENDING"}]}
+    groups = [{"filters": list(g.get("filters", ()))} for g in view.filter_groups]
+    if any(g["filters"] for g in groups):
+        body["filterGroups"] = groups
+    if after:
+        body["after"] = after
+    return body
+
+
 def task_list_link(view: str, time_zone: str, user_id: int) -> str:
     """The query that opens the Actions tab filtered like a Summary count."""
     query = urlencode({"view": view, "timeZone": time_zone, "userId": user_id})

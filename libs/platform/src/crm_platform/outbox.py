@@ -20,6 +20,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
@@ -32,6 +33,8 @@ from crm_platform.telemetry import context_from_headers, current_trace_headers, 
 
 log = logging.getLogger("crm.outbox")
 
+# The table as every service's first revision created it. Applied revisions import
+# this, so it stays as it was; later shapes come as their own statements below.
 OUTBOX_TABLE_SQL = """
 CREATE TABLE outbox (
     id          bigserial PRIMARY KEY,
@@ -41,6 +44,36 @@ CREATE TABLE outbox (
     payload     bytea       NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now()
 );
+"""
+# Headers as a flat text[] (name, value, name, value, ...) instead of jsonb: asyncpg
+# writes and reads text arrays in its binary format, with no JSON on either side and
+# no jsonb parsing in the server. For a service's own new revision; entries already
+# queued (jsonb [[name, value], ...]) are carried over. enqueue and the relay work
+# with either column type, so each service moves when its revision runs.
+OUTBOX_HEADERS_AS_TEXT_SQL = """
+ALTER TABLE outbox ADD COLUMN header_list text[];
+UPDATE outbox SET header_list = CASE WHEN jsonb_typeof(headers->0) = 'array'
+    THEN ARRAY(  -- [[name, value], ...] from earlier versions
+        SELECT part FROM jsonb_array_elements(headers) WITH ORDINALITY AS h(pair, n),
+             LATERAL (VALUES (1, pair->>0), (2, pair->>1)) AS p(i, part)
+        ORDER BY h.n, p.i)
+    ELSE ARRAY(  -- already flat: written by this version into the jsonb column
+        SELECT part FROM jsonb_array_elements_text(headers) WITH ORDINALITY AS h(part, n)
+        ORDER BY h.n)
+    END;
+ALTER TABLE outbox DROP COLUMN headers;
+ALTER TABLE outbox RENAME COLUMN header_list TO headers;
+ALTER TABLE outbox ALTER COLUMN headers SET NOT NULL;
+"""
+OUTBOX_HEADERS_AS_JSONB_SQL = """
+ALTER TABLE outbox ADD COLUMN header_pairs jsonb;
+UPDATE outbox SET header_pairs = (
+    SELECT coalesce(jsonb_agg(jsonb_build_array(headers[i], headers[i + 1]) ORDER BY i),
+                    '[]'::jsonb)
+    FROM generate_subscripts(headers, 1) AS i WHERE i % 2 = 1);
+ALTER TABLE outbox DROP COLUMN headers;
+ALTER TABLE outbox RENAME COLUMN header_pairs TO headers;
+ALTER TABLE outbox ALTER COLUMN headers SET NOT NULL;
 """
 RELAY_LOCK = 7_242_002
 
@@ -60,9 +93,10 @@ async def enqueue(conn: asyncpg.Connection, events: Sequence[OutgoingEvent], *,
     trace_headers = current_trace_headers()
     rows = []
     for item in events:
-        headers = [[k, v.decode()] for k, v in item.event.headers()]
-        headers += [[k, v] for k, v in trace_headers.items()
-                    if k not in item.event.trace_headers]
+        headers = [part for pair in item.event.header_pairs() for part in pair]
+        for name, value in trace_headers.items():
+            if name not in item.event.trace_headers:
+                headers += (name, value)
         rows.append((item.topic, item.key, headers, item.event.value()))
     if len(rows) > 20:
         await conn.copy_records_to_table("outbox", records=rows,
@@ -71,6 +105,14 @@ async def enqueue(conn: asyncpg.Connection, events: Sequence[OutgoingEvent], *,
         await conn.executemany(
             "INSERT INTO outbox (topic, key, headers, payload) VALUES ($1, $2, $3, $4)", rows)
     await conn.execute("SELECT pg_notify($1, '')", channel)
+
+
+def stored_headers(stored: Sequence[Any]) -> dict[str, str]:
+    """An outbox row's headers as written by enqueue (a flat [name, value, ...] list, in
+    a text[] or a jsonb column) or by earlier versions ([[name, value], ...] in jsonb)."""
+    if stored and isinstance(stored[0], list):
+        return {k: v for k, v in stored}
+    return dict(zip(stored[::2], stored[1::2], strict=True))
 
 
 class OutboxRelay:
@@ -173,22 +215,22 @@ class OutboxRelay:
 
     async def _send_all(self, producer: AIOKafkaProducer, rows: Sequence[asyncpg.Record]) -> None:
         """Pipeline every send of the batch; one producer span per originating trace and topic."""
-        by_trace: dict[tuple[str | None, str], list[asyncpg.Record]] = {}
+        by_trace: dict[tuple[str | None, str], list[tuple[asyncpg.Record, dict[str, str]]]] = {}
         for row in rows:
-            trace_key = (dict(row["headers"]).get("traceparent"), row["topic"])
-            by_trace.setdefault(trace_key, []).append(row)
+            headers = stored_headers(row["headers"])
+            trace_key = (headers.get("traceparent"), row["topic"])
+            by_trace.setdefault(trace_key, []).append((row, headers))
         futures = []
         for (traceparent, _topic), group in by_trace.items():
             parent = context_from_headers({"traceparent": traceparent} if traceparent else {})
             with tracer("crm.outbox").start_as_current_span(
-                    f"publish {group[0]['topic']}", context=parent, kind=trace.SpanKind.PRODUCER,
+                    f"publish {group[0][0]['topic']}", context=parent,
+                    kind=trace.SpanKind.PRODUCER,
                     attributes={"messaging.system": "kafka", "messaging.batch.message_count":
                                 len(group)}):
                 span_headers = current_trace_headers()
-                for row in group:
-                    headers = [(k, v.encode()) for k, v in row["headers"]
-                               if k not in span_headers]
-                    headers += [(k, v.encode()) for k, v in span_headers.items()]
+                for row, stored in group:
+                    headers = [(k, v.encode()) for k, v in {**stored, **span_headers}.items()]
                     futures.append(await producer.send(
                         row["topic"], value=bytes(row["payload"]), key=row["key"].encode(),
                         headers=headers))

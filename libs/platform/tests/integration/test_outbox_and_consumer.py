@@ -15,7 +15,14 @@ from crm_contracts import topics
 from crm_contracts.envelope import CloudEvent, from_kafka
 from crm_platform.consumer import PROCESSED_EVENTS_TABLE_SQL, Delivered, IdempotentConsumer
 from crm_platform.db import create_pool, ensure_database
-from crm_platform.outbox import OUTBOX_TABLE_SQL, OutboxRelay, OutgoingEvent, enqueue
+from crm_platform.outbox import (
+    OUTBOX_HEADERS_AS_JSONB_SQL,
+    OUTBOX_HEADERS_AS_TEXT_SQL,
+    OUTBOX_TABLE_SQL,
+    OutboxRelay,
+    OutgoingEvent,
+    enqueue,
+)
 from crm_platform.testing import drop_database, eventually, throwaway_database_url
 
 pytestmark = pytest.mark.integration
@@ -141,3 +148,65 @@ async def test_only_one_relay_leads_at_a_time(database):  # R-BUS-2 (replicas)
 async def _value(v):
     return v
 
+
+
+# R-BUS-2: entries queued before a service's outbox moves to text headers, in either
+# shape, still go out with every header once its revision has run.
+async def test_relay_publishes_entries_queued_before_and_after_the_text_header_migration(
+        database):
+    url, pool = database
+    subject = f"contacts/{uuid.uuid4().hex[:6]}"
+    key = f"1:contacts:{subject}"
+    legacy, flat_in_jsonb, text_array = event(0, subject), event(1, subject), event(2, subject)
+    async with pool.acquire() as conn:
+        await conn.execute(  # as versions before the text headers wrote it
+            "INSERT INTO outbox (topic, key, headers, payload) VALUES ($1, $2, $3, $4)",
+            topics.RECORDS.name, key, [[k, v] for k, v in legacy.header_pairs()],
+            legacy.value())
+        await enqueue(conn, [OutgoingEvent(topics.RECORDS.name, key, flat_in_jsonb)],
+                      channel="outbox_test")
+        await conn.execute(OUTBOX_HEADERS_AS_TEXT_SQL)
+    await pool.expire_connections()  # the column's type changed under the pooled statements
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("SELECT pg_typeof(headers)::text FROM outbox LIMIT 1") \
+            == "text[]"
+        await enqueue(conn, [OutgoingEvent(topics.RECORDS.name, key, text_array)],
+                      channel="outbox_test")
+
+    consumer = AIOKafkaConsumer(topics.RECORDS.name, bootstrap_servers=KAFKA,
+                                group_id=f"test-relay-{uuid.uuid4().hex[:6]}",
+                                auto_offset_reset="latest")
+    await consumer.start()
+    await asyncio.sleep(1.0)
+    relay = OutboxRelay(url, KAFKA, service="test")
+    relay.start()
+    seen: list[CloudEvent] = []
+    try:
+        async def all_arrived() -> bool:
+            for messages in (await consumer.getmany(timeout_ms=200)).values():
+                seen.extend(from_kafka(m.headers, m.value) for m in messages
+                            if m.key == key.encode())
+            return len(seen) >= 3
+
+        await eventually(all_arrived, timeout=30, what="the relay to publish 3 events")
+    finally:
+        await relay.stop()
+        await consumer.stop()
+    sent = [legacy, flat_in_jsonb, text_array]
+    assert [(e.id, e.type, e.subject, e.account_id, e.data, e.time) for e in seen] == [
+        (e.id, e.type, e.subject, e.account_id, e.data, e.time) for e in sent]
+
+
+async def test_text_header_migration_goes_back_to_jsonb_pairs(database):  # R-BUS-2
+    _, pool = database
+    queued = event(7)
+    async with pool.acquire() as conn:
+        await conn.execute(OUTBOX_HEADERS_AS_TEXT_SQL)
+    await pool.expire_connections()
+    async with pool.acquire() as conn:
+        await enqueue(conn, [OutgoingEvent("t", "k", queued)], channel="outbox_test")
+        await conn.execute(OUTBOX_HEADERS_AS_JSONB_SQL)
+    await pool.expire_connections()
+    async with pool.acquire() as conn:
+        stored = await conn.fetchval("SELECT headers FROM outbox")
+    assert stored == [[k, v] for k, v in queued.header_pairs()]

@@ -6,7 +6,7 @@ ends without an error, like the PostgreSQL transaction it stands for."""
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -63,10 +63,12 @@ class FakeStore:
         return found[:limit]
 
     async def append_history(self, records: Sequence[Record], *, source: str,
-                             source_id: str | None, user_id: int | None,
-                             at: datetime) -> None:
-        self.state.history.extend((r.record_id, c.name, c.new_value, at, source, source_id,
-                                   user_id) for r in records for c in r.changes)
+                             source_id: str | None, user_id: int | None, at: datetime,
+                             source_ids: Mapping[int, str] | None = None) -> None:
+        self.state.history.extend(
+            (r.record_id, c.name, c.new_value, at, source,
+             source_ids[r.record_id] if source_ids else source_id, user_id)
+            for r in records for c in r.changes)
 
     async def publish(self, events: Sequence[OutgoingEvent]) -> None:
         self.state.events.extend(events)

@@ -36,9 +36,14 @@ class FakeAutomationStore:
         return sorted((t, i) for f, fi, t, i in self.links if (f, fi) == (from_type, from_id)
                       and (to_types is None or t in to_types))
 
-    async def mark_rollups(self, account_id, object_type, record_id, rollups, at):
-        for name in rollups:
-            self.progress[(object_type, record_id, name)] = at
+    async def associated_ids_of(self, account_id, from_type, from_ids):
+        found = {i: await self.associated_ids(account_id, from_type, i) for i in from_ids}
+        return {i: links for i, links in found.items() if links}
+
+    async def mark_rollups(self, account_id, object_type, record_ids, rollups, at):
+        for record_id in record_ids:
+            for name in rollups:
+                self.progress[(object_type, record_id, name)] = at
 
 
 @pytest.fixture
@@ -160,3 +165,30 @@ async def test_deal_changes_that_cannot_move_a_stage_are_skipped(world, uow):
     await automation.apply_deal_events(
         session, [record_event(renamed, "crm.record.updated.v1", ["dealname"])])
     assert await _stage(uow, "contacts", contact.record_id) == "lead"
+
+
+async def test_a_batch_writes_each_record_once_naming_the_event_that_moved_it(world, uow):
+    # R-ROLL-1, R-ROLL-2: a batch of events folds into one write per record
+    store, records, session = world
+    first = await _one(records, "contacts", email="b1@x.io")
+    second = await _one(records, "contacts", email="b2@x.io")
+    early = await _one(records, "calls", hs_timestamp="2024-03-01T10:00:00Z")
+    late = await _one(records, "calls", hs_timestamp="2024-03-05T10:00:00Z")
+    middle = await _one(records, "meetings", hs_timestamp="2024-03-03T10:00:00Z")
+    store.link("calls", early.record_id, "contacts", first.record_id)
+    store.link("calls", late.record_id, "contacts", first.record_id)
+    store.link("meetings", middle.record_id, "contacts", second.record_id)
+    version_before = uow.state.records[(7, "contacts", first.record_id)].version
+    events = [record_event(early), record_event(late), record_event(middle),
+              added_event("calls", early.record_id, "contacts", first.record_id)]
+    await automation.apply_rollup_events(session, events, NOW)
+    after = uow.state.records[(7, "contacts", first.record_id)]
+    assert after.version == version_before + 1  # one write for everything the batch said
+    assert after.properties["notes_last_contacted"] == "2024-03-05T10:00:00.000Z"
+    assert uow.state.records[(7, "contacts", second.record_id)].properties[
+        "notes_last_contacted"] == "2024-03-03T10:00:00.000Z"
+    sources = {(h[0], h[1]): h[5] for h in uow.state.history if h[1] == "notes_last_contacted"}
+    assert sources[(first.record_id, "notes_last_contacted")] == f"rollup:{events[1].id}"
+    assert sources[(second.record_id, "notes_last_contacted")] == f"rollup:{events[2].id}"
+    assert {(t, i) for t, i, _ in store.progress} == {
+        ("contacts", first.record_id), ("contacts", second.record_id)}

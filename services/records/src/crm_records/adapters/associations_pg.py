@@ -190,14 +190,27 @@ class PgAssociationStore:
             account_id, from_type, from_id, list(to_types) if to_types is not None else None)
         return [(r["to_type"], r["to_id"]) for r in rows]
 
-    async def mark_rollups(self, account_id: int, object_type: str, record_id: int,
+    async def associated_ids_of(self, account_id: int, from_type: str,
+                                from_ids: Sequence[int]) -> dict[int, list[tuple[str, int]]]:
+        rows = await self.conn.fetch(
+            "SELECT DISTINCT from_id, to_type, to_id FROM associations WHERE account_id = $1"
+            " AND from_type = $2 AND from_id = ANY($3::bigint[]) ORDER BY from_id, to_type, to_id",
+            account_id, from_type, list(from_ids))
+        found: dict[int, list[tuple[str, int]]] = {}
+        for r in rows:
+            found.setdefault(r["from_id"], []).append((r["to_type"], r["to_id"]))
+        return found
+
+    async def mark_rollups(self, account_id: int, object_type: str, record_ids: Sequence[int],
                            rollups: Sequence[str], at: datetime) -> None:
-        await self.conn.executemany(
+        # In key order, so two consumers stamping the same records cannot deadlock.
+        await self.conn.execute(
             "INSERT INTO rollup_progress (account_id, object_type, record_id, rollup,"
-            " updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id, object_type,"
+            " updated_at) SELECT $1, $2, i, r, $5 FROM unnest($3::bigint[]) AS i,"
+            " unnest($4::text[]) AS r ORDER BY i, r ON CONFLICT (account_id, object_type,"
             " record_id, rollup) DO UPDATE SET updated_at = GREATEST("
             " rollup_progress.updated_at, EXCLUDED.updated_at)",
-            [(account_id, object_type, record_id, name, at) for name in rollups])
+            account_id, object_type, sorted(record_ids), sorted(rollups), at)
 
     async def rollups_updated_at(self, account_id: int, object_type: str,
                                  record_id: int) -> dict[str, datetime]:

@@ -4,7 +4,7 @@ history beside it, and the outbox, all written in the caller's transaction."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 
@@ -109,10 +109,11 @@ class PgRecordStore:
         return [_record(r) for r in rows]
 
     async def append_history(self, records: Sequence[Record], *, source: str,
-                             source_id: str | None, user_id: int | None,
-                             at: datetime) -> None:
+                             source_id: str | None, user_id: int | None, at: datetime,
+                             source_ids: Mapping[int, str] | None = None) -> None:
         rows = [(r.account_id, r.object_type, r.record_id, c.name, c.new_value, at, source,
-                 source_id, user_id) for r in records for c in r.changes]
+                 source_ids[r.record_id] if source_ids else source_id, user_id)
+                for r in records for c in r.changes]
         if rows:
             await self.conn.copy_records_to_table(
                 "property_history", records=rows,

@@ -24,7 +24,7 @@ rules follow as for any other write.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -51,7 +51,10 @@ class AutomationStore(Protocol):
     async def associated_ids(self, account_id: int, from_type: str, from_id: int,
                              to_types: Sequence[str] | None = None
                              ) -> list[tuple[str, int]]: ...
-    async def mark_rollups(self, account_id: int, object_type: str, record_id: int,
+    async def associated_ids_of(self, account_id: int, from_type: str,
+                                from_ids: Sequence[int]) -> dict[int, list[tuple[str, int]]]:
+        """associated_ids of many records at once (every type), by record id."""
+    async def mark_rollups(self, account_id: int, object_type: str, record_ids: Sequence[int],
                            rollups: Sequence[str], at: datetime) -> None: ...
 
 
@@ -79,42 +82,90 @@ async def _live(session: AutomationSession, account_id: int, object_type: str,
 
 # ---------------------------------------------------------------- roll-ups
 
+RecordKey = tuple[int, str, int]  # account, object type, record id
+
+
+async def _live_many(session: AutomationSession, keys: Iterable[RecordKey]
+                     ) -> dict[RecordKey, Record]:
+    """The live records among `keys`: one read per account and object type."""
+    wanted: dict[tuple[int, str], set[int]] = {}
+    for account_id, object_type, record_id in keys:
+        wanted.setdefault((account_id, object_type), set()).add(record_id)
+    found = {}
+    for (account_id, object_type), ids in wanted.items():
+        for record_id, record in (await session.store.get_records(
+                account_id, object_type, sorted(ids))).items():
+            if not record.archived and not record.merged_into:
+                found[(account_id, object_type, record_id)] = record
+    return found
+
+
 async def apply_rollup_events(session: AutomationSession, events: Sequence[CloudEvent],
                               now: datetime) -> None:
-    for event in events:
-        data: dict[str, Any] = event.data
-        if event.type in RECORD_WRITES and _is_engagement(data.get("object_type", "")):
-            engagement_type, properties = data["object_type"], data["properties"]
-            targets = [t for t in await session.store.associated_ids(
-                event.account_id, engagement_type, data["record_id"])
-                if not _is_engagement(t[0])]
-        elif (event.type == ADDED and _is_engagement(data["from_object_type"])
-              and not _is_engagement(data["to_object_type"])):
-            engagement = await _live(session, event.account_id, data["from_object_type"],
-                                     data["from_record_id"])
-            if engagement is None:
+    """A batch of events at once: the reads are one query per account and object type
+    (not per event), and each record gets one write with the max of everything the
+    batch says about it, its history naming the event that moved it last. A consumer
+    that did the same per event fell ~20 s behind 75 calls/s (bench_rollups)."""
+    written = [e for e in events if e.type in RECORD_WRITES
+               and _is_engagement(e.data.get("object_type", ""))]
+    added = [e for e in events if e.type == ADDED and _is_engagement(e.data["from_object_type"])
+             and not _is_engagement(e.data["to_object_type"])]
+    # What each event says: (event, engagement type, its properties, the records it is on).
+    said: list[tuple[CloudEvent, str, Mapping[str, str | None], list[RecordKey]]] = []
+    by_engagement: dict[tuple[int, str], list[CloudEvent]] = {}
+    for event in written:
+        by_engagement.setdefault((event.account_id, event.data["object_type"]), []).append(event)
+    for (account_id, engagement_type), group in by_engagement.items():
+        links = await session.store.associated_ids_of(
+            account_id, engagement_type, sorted({e.data["record_id"] for e in group}))
+        said += [(e, engagement_type, e.data["properties"],
+                  [(account_id, t, i) for t, i in links.get(e.data["record_id"], [])
+                   if not _is_engagement(t)]) for e in group]
+    engagements = await _live_many(session, [
+        (e.account_id, e.data["from_object_type"], e.data["from_record_id"]) for e in added])
+    for event in added:
+        engagement = engagements.get(
+            (event.account_id, event.data["from_object_type"], event.data["from_record_id"]))
+        if engagement is not None:
+            said.append((event, engagement.object_type, engagement.properties,
+                         [(event.account_id, event.data["to_object_type"],
+                           event.data["to_record_id"])]))
+    # Fold everything said about each record into its roll-up values, in event order.
+    order = {id(e): n for n, e in enumerate(events)}
+    said.sort(key=lambda item: order[id(item[0])])
+    targets = await _live_many(session, [key for *_, keys in said for key in keys])
+    values = {key: dict(record.properties) for key, record in targets.items()}
+    changes: dict[RecordKey, dict[str, str]] = {}
+    cause: dict[RecordKey, CloudEvent] = {}
+    for event, engagement_type, properties, keys in said:
+        for key in keys:
+            if key not in targets:
                 continue
-            engagement_type, properties = engagement.object_type, engagement.properties
-            targets = [(data["to_object_type"], data["to_record_id"])]
-        else:
-            continue
-        for target_type, target_id in targets:
-            await _advance(session, event, target_type, target_id, engagement_type,
-                           properties, now)
+            moved = rollups.apply_engagement(values[key], engagement_type, properties)
+            if moved:
+                values[key].update(moved)
+                changes.setdefault(key, {}).update(moved)
+                cause[key] = event
+    await _write_rollups(session, targets, changes, cause, now)
 
 
-async def _advance(session: AutomationSession, event: CloudEvent, target_type: str,
-                   target_id: int, engagement_type: str, properties: dict[str, str | None],
-                   now: datetime) -> None:
-    target = await _live(session, event.account_id, target_type, target_id)
-    if target is None:
-        return
-    changes = rollups.apply_engagement(target.properties, engagement_type, properties)
-    if changes:
-        await session.records.update(automation_actor(event.account_id, event, "rollup"),
-                                     target_type, [(target_id, changes)])
-    await session.store.mark_rollups(event.account_id, target_type, target_id,
-                                     rollups.ROLLUP_PROPERTIES, now)
+async def _write_rollups(session: AutomationSession, targets: Mapping[RecordKey, Record],
+                         changes: Mapping[RecordKey, dict[str, str]],
+                         cause: Mapping[RecordKey, CloudEvent], now: datetime) -> None:
+    """One trusted AUTOMATION write and one progress stamp per account and object type."""
+    groups: dict[tuple[int, str], list[int]] = {}
+    for account_id, object_type, record_id in sorted(targets):
+        groups.setdefault((account_id, object_type), []).append(record_id)
+    for (account_id, object_type), record_ids in groups.items():
+        moved = [(i, changes[(account_id, object_type, i)]) for i in record_ids
+                 if (account_id, object_type, i) in changes]
+        if moved:
+            await session.records.update(
+                Actor(account_id=account_id, user_id=None, source="AUTOMATION", trusted=True),
+                object_type, moved, source_ids={
+                    i: f"rollup:{cause[(account_id, object_type, i)].id}" for i, _ in moved})
+        await session.store.mark_rollups(account_id, object_type, record_ids,
+                                         rollups.ROLLUP_PROPERTIES, now)
 
 
 # ---------------------------------------------------------------- deal automation

@@ -7,6 +7,7 @@ change was stored (R-BUS-2). Routes only translate HTTP to these calls.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -49,8 +50,9 @@ class RecordStore(CatalogStore, PipelineStore, Protocol):
     async def page(self, account_id: int, object_type: str, *, after: int, limit: int,
                    archived: bool, viewer: Principal | None = None) -> list[Record]: ...
     async def append_history(self, records: Sequence[Record], *, source: str,
-                             source_id: str | None, user_id: int | None,
-                             at: datetime) -> None: ...
+                             source_id: str | None, user_id: int | None, at: datetime,
+                             source_ids: Mapping[int, str] | None = None) -> None:
+        """source_ids: per record id, in place of source_id."""
     async def claim_unique(self, account_id: int, object_type: str,
                            claims: Sequence[tuple[str, str, int]]
                            ) -> list[tuple[str, str, int]]: ...
@@ -190,7 +192,10 @@ class RecordsHandler:
         return records
 
     async def update(self, actor: Actor, object_type: str,
-                     updates: Sequence[tuple[int, RawValues]]) -> list[Record]:
+                     updates: Sequence[tuple[int, RawValues]], *,
+                     source_ids: Mapping[int, str] | None = None) -> list[Record]:
+        """source_ids: per record id, the history source id in place of the actor's (a
+        consumer writing many records in one batch names each one's own cause)."""
         now = self.clock()
         async with self.unit_of_work() as store:
             catalog = await load_catalog(store, actor.account_id, object_type, now)
@@ -219,8 +224,10 @@ class RecordsHandler:
             await reserve_unique_values(store, catalog, changed)
             await store.save(changed)
             await store.append_history(changed, source=actor.source, source_id=actor.source_id,
-                                       user_id=actor.user_id, at=now)
-            await store.publish([updated_event(r, actor) for r in changed])
+                                       user_id=actor.user_id, at=now, source_ids=source_ids)
+            await store.publish([updated_event(r, dataclasses.replace(
+                actor, source_id=source_ids[r.record_id]) if source_ids else actor)
+                for r in changed])
         return results
 
     @staticmethod

@@ -4,7 +4,9 @@
   user assignments (customers, tasks, meetings, engagements).
 - crm.associations.v1 (added, removed): which contact belongs to which company
   and which engagement to which contact, for the feed.
-- crm.healthscores.v1 (alert raised): the Summary's alerts for each CSM.
+- crm.healthscores.v1 (alert raised): the Summary's alerts for each CSM; (score
+  changed, its own group so a first start replays the history): per-profile
+  scores and their history for the Enterprise health overview.
 - crm.identity.v1: the copy of users, teams and tokens that authenticates calls.
 """
 
@@ -19,6 +21,7 @@ from crm_platform.consumer import IdempotentConsumer
 from crm_platform.identity.consumer import subscribe_identity
 from crm_workspace.handlers.alerts import apply_health_events
 from crm_workspace.handlers.associations import apply_association_events
+from crm_workspace.handlers.health_scores import apply_score_changes
 from crm_workspace.handlers.read_model import apply_record_events
 
 SERVICE = "workspace"
@@ -36,4 +39,7 @@ def register(broker: KafkaBroker, pool: asyncpg.Pool, group_prefix: str = "") ->
     subscribe(broker, topics.HEALTHSCORES.name, IdempotentConsumer(
         name=f"{group_prefix}workspace-health-alerts", service=SERVICE, pool=pool,
         handle=apply_health_events, dead_letter=dead_letter))
+    subscribe(broker, topics.HEALTHSCORES.name, IdempotentConsumer(
+        name=f"{group_prefix}workspace-health-scores", service=SERVICE, pool=pool,
+        handle=apply_score_changes, dead_letter=dead_letter))
     subscribe_identity(broker, pool, f"{group_prefix}{SERVICE}", dead_letter)

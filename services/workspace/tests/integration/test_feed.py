@@ -80,6 +80,20 @@ async def test_feed_shows_activity_of_contacts_of_owned_companies(world):
     assert (await world.workspace.delete("/workspace/v1/feed/calls/999999999999",
                                          headers=csm.headers)).status_code == 404
 
+    # R-CSW-3 view as another user: a settings manager sees the CSM's feed as the CSM
+    # does (their companies, their hidden items); a CSM may not open another's.
+    manager = await world.new_user(admin, serviceSeat=True,
+                                   permissions=["cs_workspace_access", "cs_settings_manage"])
+    as_csm = await _feed(world, manager, f"?userId={csm.user_id}")
+    assert [i["id"] for i in as_csm["results"]] == [note_id]
+    assert (await _feed(world, manager))["results"] == []  # owns no company
+    refused = await world.workspace.get(f"/workspace/v1/feed?userId={csm.user_id}",
+                                        headers=other_csm.headers)
+    assert refused.status_code == 403, refused.text
+    unknown = await world.workspace.get("/workspace/v1/feed?userId=999999999999",
+                                        headers=manager.headers)
+    assert unknown.status_code == 404, unknown.text
+
     # Removing the contact from my company takes its activity out of my feed.
     removed = await world.records.delete(
         f"/crm/v4/objects/companies/{mine}/associations/contacts/{contact}",

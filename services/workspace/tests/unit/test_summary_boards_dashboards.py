@@ -70,3 +70,23 @@ def test_adding_a_dashboard_needs_explicit_confirmation():
     check_grant(grant, True, {3})
     assert visible_to(grant, {3, 5}) and not visible_to(grant, {5})
     assert visible_to(DashboardGrant("d2", "everyone"), set())
+
+
+def test_average_over_time_replays_each_customers_newest_score_per_day():
+    # R-CSW-3 (Enterprise: average over time), R-HLTH-4
+    from datetime import date
+
+    from crm_workspace.domain.summary import ScoreChange, average_over_time
+    days = [(date(2025, 3, d), datetime(2025, 3, d + 1, tzinfo=UTC)) for d in (1, 2, 3, 4)]
+    changes = [ScoreChange(2, datetime(2025, 3, 2, 10, tzinfo=UTC), 80),
+               ScoreChange(1, datetime(2025, 3, 3, 9, tzinfo=UTC), None),  # left the segments
+               ScoreChange(3, datetime(2025, 3, 1, 23, tzinfo=UTC), 30),
+               ScoreChange(3, datetime(2025, 3, 4, 0, tzinfo=UTC), 90)]  # the 4th, not the 3rd
+    points = average_over_time({1: 40, 2: 60, 4: None}, changes, days)
+    assert points == [
+        {"date": "2025-03-01", "averageScore": 43.33, "customers": 3},
+        {"date": "2025-03-02", "averageScore": 50.0, "customers": 3},
+        {"date": "2025-03-03", "averageScore": 55.0, "customers": 2},
+        {"date": "2025-03-04", "averageScore": 85.0, "customers": 2}]
+    assert average_over_time({}, [], days[:1]) == [
+        {"date": "2025-03-01", "averageScore": None, "customers": 0}]

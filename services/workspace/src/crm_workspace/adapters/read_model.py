@@ -15,7 +15,7 @@ from crm_platform.identity.principal import Principal
 from crm_workspace.domain.calendar import DueWindows
 from crm_workspace.domain.feed import FeedQuery, feed_item
 from crm_workspace.domain.read_model import SCHEDULED_AT, parsed_datetime
-from crm_workspace.domain.summary import HealthTally
+from crm_workspace.domain.summary import HealthTally, ScoreChange
 from crm_workspace.domain.tasks import COMPLETED, DUE, OWNER, STATUS
 
 
@@ -112,6 +112,73 @@ async def customer_health(conn: asyncpg.Connection, caller: Principal, object_ty
             for r in rows]
 
 
+def _customers_of(caller: Principal, object_type: str, csm_property: str, user_id: int,
+                  first_param: int, alias: str = "r") -> tuple[str, list[Any]]:
+    """The predicate 'the record is a customer of user_id' (its CSM property), with
+    the caller's view scope, on workspace_records aliased `alias`."""
+    n = first_param
+    if csm_property == OWNER:
+        clause, params = f"{alias}.owner_id = ${n}::bigint", [user_id]
+    else:
+        clause, params = f"{alias}.properties->>${n} = (${n + 1}::bigint)::text", [
+            csm_property, user_id]
+    scope = visibility_sql(caller, object_type, owner_column=f"{alias}.owner_id",
+                           first_param=n + len(params))
+    if scope:
+        clause, params = f"{clause} AND {scope[0]}", [*params, *scope[1]]
+    return f"{clause} AND NOT {alias}.archived", params
+
+
+async def health_profiles(conn: asyncpg.Connection, account_id: int, customer_type: str
+                          ) -> list[dict[str, str]]:
+    """The score profiles that scored this account's customers (newest name)."""
+    rows = await conn.fetch("""
+        SELECT DISTINCT ON (profile_id) profile_id, profile_name FROM workspace_health_scores
+        WHERE account_id = $1 AND customer_type = $2 ORDER BY profile_id, changed_at DESC""",
+        account_id, customer_type)
+    return sorted(({"id": r["profile_id"], "name": r["profile_name"]} for r in rows),
+                  key=lambda p: (p["name"], p["id"]))
+
+
+async def profile_health(conn: asyncpg.Connection, caller: Principal, object_type: str,
+                         csm_property: str, user_id: int, profile_id: str
+                         ) -> list[HealthTally]:
+    """Like customer_health, with the scores of one profile."""
+    mine, params = _customers_of(caller, object_type, csm_property, user_id, 4)
+    rows = await conn.fetch(f"""
+        SELECT s.band, least(greatest(floor(s.score / 10), 0), 9)::int AS decile,
+               count(*) AS customers, sum(s.score) AS score_sum
+        FROM workspace_health_scores s JOIN workspace_records r
+          ON r.account_id = s.account_id AND r.object_type = s.customer_type
+         AND r.record_id = s.customer_id
+        WHERE s.account_id = $1 AND s.customer_type = $2 AND s.profile_id = $3
+          AND s.score IS NOT NULL AND {mine}
+        GROUP BY 1, 2""", caller.account_id, object_type, profile_id, *params)
+    return [HealthTally(r["band"] or "", r["decile"], r["customers"], r["score_sum"])
+            for r in rows]
+
+
+async def profile_history(conn: asyncpg.Connection, caller: Principal, object_type: str,
+                          csm_property: str, user_id: int, profile_id: str, since: datetime
+                          ) -> tuple[dict[int, float | None], list[ScoreChange]]:
+    """The user's customers' scores under a profile just before `since`, and every
+    change from then on."""
+    mine, params = _customers_of(caller, object_type, csm_property, user_id, 5)
+    common = f"""account_id = $1 AND customer_type = $2 AND profile_id = $3
+        AND customer_id IN (SELECT r.record_id FROM workspace_records r
+                            WHERE r.account_id = $1 AND r.object_type = $2 AND {mine})"""
+    before = await conn.fetch(f"""
+        SELECT DISTINCT ON (customer_id) customer_id, score FROM workspace_health_changes
+        WHERE {common} AND changed_at < $4 ORDER BY customer_id, changed_at DESC""",
+        caller.account_id, object_type, profile_id, since, *params)
+    after = await conn.fetch(f"""
+        SELECT customer_id, changed_at, score FROM workspace_health_changes
+        WHERE {common} AND changed_at >= $4 ORDER BY changed_at""",
+        caller.account_id, object_type, profile_id, since, *params)
+    return ({r["customer_id"]: r["score"] for r in before},
+            [ScoreChange(r["customer_id"], r["changed_at"], r["score"]) for r in after])
+
+
 async def active_alerts(conn: asyncpg.Connection, account_id: int, user_id: int,
                         now: datetime, since: datetime) -> list[asyncpg.Record]:
     return await conn.fetch("""
@@ -129,8 +196,8 @@ ACTIVITY_AT = ("coalesce(e.properties->>'hs_timestamp', to_char(e.created_at AT 
 async def feed_items(conn: asyncpg.Connection, caller: Principal, user_id: int,
                      query: FeedQuery) -> list[dict[str, Any]]:
     """R-CSW-9: engagements associated to contacts associated to companies the user
-    owns, not hidden by the caller, in the caller's view scope of each type."""
-    params: list[Any] = [caller.account_id, user_id, list(query.types), caller.user_id]
+    owns, not hidden by that user, in the caller's view scope of each type."""
+    params: list[Any] = [caller.account_id, user_id, list(query.types)]
     scope = []
     for object_type in query.types:
         clause = visibility_sql(caller, object_type, owner_column="e.owner_id",
@@ -172,7 +239,7 @@ async def feed_items(conn: asyncpg.Connection, caller: Principal, user_id: int,
          AND e.object_type = linked.to_type AND e.record_id = linked.to_id
         WHERE NOT e.archived AND NOT EXISTS (
             SELECT 1 FROM workspace_feed_hidden h WHERE h.account_id = $1
-               AND h.user_id = $4 AND h.object_type = e.object_type
+               AND h.user_id = $2 AND h.object_type = e.object_type
                AND h.record_id = e.record_id)
           AND {' AND '.join(where)}
         ORDER BY at {direction}, e.object_type {direction}, e.record_id {direction}

@@ -12,7 +12,12 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from crm_platform.identity.principal import Principal
 from crm_platform.problem import ApiError
 from crm_workspace.adapters import read_model
-from crm_workspace.api.common import storable_text
+from crm_workspace.api.common import (
+    UserIdQuery,
+    ensure_user_in_account,
+    storable_text,
+    subject_user,
+)
 from crm_workspace.api.deps import area, bearer, container
 from crm_workspace.bootstrap import Container
 from crm_workspace.domain.access import Area
@@ -55,7 +60,14 @@ async def feed(caller: Caller, app: App,
                                                   description=", ".join(ENGAGEMENT_TYPES))
                                 ] = None,
                order: str = "newest", limit: int = 20,
-               after: Annotated[str | None, Query(max_length=500)] = None) -> Feed:
+               after: Annotated[str | None, Query(max_length=500)] = None,
+               userId: UserIdQuery = None) -> Feed:
+    """`userId`: another user's feed, as a super admin or settings manager sees it
+    (R-CSW-3's *view as another user*): the companies that user owns and the items
+    that user hid, within the caller's own view scope."""
+    user_id = subject_user(caller, userId)
+    if user_id != caller.user_id:
+        await ensure_user_in_account(app.pool, caller.account_id, user_id)
     try:
         storable_text(q or "")
     except ValueError as bad:
@@ -65,7 +77,7 @@ async def feed(caller: Caller, app: App,
     except BadFeedQuery as bad:
         raise _bad(bad) from None
     async with app.pool.acquire() as conn:
-        items = await read_model.feed_items(conn, caller, caller.user_id, query)
+        items = await read_model.feed_items(conn, caller, user_id, query)
     cursor = next_cursor(items, query.limit)
     return Feed(results=items, paging={"next": {"after": cursor}} if cursor else None)
 

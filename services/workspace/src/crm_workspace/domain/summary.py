@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 ALERT_LIFETIME = timedelta(days=14)
@@ -59,3 +59,33 @@ def health_overview(tallies: Sequence[HealthTally], link_for_band: Mapping[str, 
                     for d in range(10)}
     return HealthOverview(round(sum(t.score_sum for t in tallies) / total, 2), bands,
                           distribution)
+
+
+@dataclass(frozen=True)
+class ScoreChange:
+    customer_id: int
+    changed_at: datetime
+    score: float | None  # None: the customer left the profile's segments
+
+
+def average_over_time(starting: Mapping[int, float | None], changes: Sequence[ScoreChange],
+                      days: Sequence[tuple[date, datetime]]) -> list[dict[str, Any]]:
+    """Each day's average of the customers' newest scores as of that day's end
+    (Enterprise, R-CSW-3 / R-HLTH-4). `starting` holds each customer's score before
+    the first day; `days` are (day, its end) in order. A day with no scored
+    customer has no average."""
+    current = {c: s for c, s in starting.items() if s is not None}
+    pending = sorted(changes, key=lambda c: c.changed_at)
+    out, next_change = [], 0
+    for day, end in days:
+        while next_change < len(pending) and pending[next_change].changed_at < end:
+            change = pending[next_change]
+            if change.score is None:
+                current.pop(change.customer_id, None)
+            else:
+                current[change.customer_id] = change.score
+            next_change += 1
+        average = round(sum(current.values()) / len(current), 2) if current else None
+        out.append({"date": day.isoformat(), "averageScore": average,
+                    "customers": len(current)})
+    return out

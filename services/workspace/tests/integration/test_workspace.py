@@ -264,6 +264,57 @@ async def test_board_groups_deals_and_passes_the_records_refusal_through(world):
     assert refused.json()["message"] == direct.json()["message"]
 
 
+async def test_revenue_table_layout_filters_and_saved_views(world):
+    # R-CSW-6: filters (create date, any property), views, table and board layouts
+    _, admin = await world.new_account()
+    pipelines = await world.records.get("/crm/v3/pipelines/deals", headers=admin.headers)
+    pipeline = pipelines.json()["results"][0]
+    stage = pipeline["stages"][0]["id"]
+    big = await world.create(admin, "deals", {"dealname": "Big", "amount": "9000",
+                                              "pipeline": pipeline["id"], "dealstage": stage})
+    await world.create(admin, "deals", {"dealname": "Small", "amount": "10",
+                                        "pipeline": pipeline["id"], "dealstage": stage})
+
+    async def table():
+        answer = await world.workspace.get("/workspace/v1/boards/revenue?layout=table&limit=1",
+                                           headers=admin.headers)
+        assert answer.status_code == 200, answer.text
+        return answer.json() if answer.json()["total"] == 2 else None
+    page = await eventually(table, timeout=30, what="the table to list both deals")
+    assert page["layout"] == "table" and "columns" not in page
+    assert len(page["rows"]) == 1 and page["paging"]["next"]["after"]
+
+    later = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    none_yet = await world.workspace.get(
+        f"/workspace/v1/boards/revenue?createdAfter={later}", headers=admin.headers)
+    assert none_yet.status_code == 200 and none_yet.json()["total"] == 0
+
+    by_property = await world.workspace.post("/workspace/v1/boards/revenue/query", json={
+        "layout": "table", "filters": [{"propertyName": "dealname", "operator": "EQ",
+                                        "value": "Big"}]}, headers=admin.headers)
+    assert by_property.status_code == 200, by_property.text
+    assert [r["id"] for r in by_property.json()["rows"]] == [big]
+
+    large = await world.workspace.post("/workspace/v1/views", json={
+        "tab": "revenue", "name": "Large deals", "filterGroups": [{"filters": [
+            {"propertyName": "amount", "operator": "GT", "value": "5000"}]}]},
+        headers=admin.headers)
+    assert large.status_code == 201, large.text
+    through_view = await world.workspace.get(
+        f"/workspace/v1/boards/revenue?viewId={large.json()['id']}", headers=admin.headers)
+    assert through_view.status_code == 200, through_view.text
+    body = through_view.json()
+    assert body["layout"] == "board" and body["viewId"] == large.json()["id"]
+    assert body["total"] == 1 and sum(c["count"] for c in body["columns"]) == 1
+
+    customers = await world.workspace.get("/workspace/v1/views?tab=customers",
+                                          headers=admin.headers)
+    wrong = await world.workspace.get(
+        f"/workspace/v1/boards/revenue?viewId={customers.json()['results'][0]['id']}",
+        headers=admin.headers)
+    assert wrong.status_code == 400 and "customers view" in wrong.json()["detail"]
+
+
 async def test_dashboards_need_explicit_confirmation(world):
     # R-CSW-10
     _, admin = await world.new_account()

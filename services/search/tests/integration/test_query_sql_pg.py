@@ -5,12 +5,9 @@ tests/unit/test_query_cases.py, and runs every case through `compile_search`.
 """
 
 import importlib.util
-import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from crm_search.adapters.query_sql import compile_search
@@ -18,8 +15,6 @@ from crm_search.domain.query import SearchRequestInvalid, parse_search_request
 
 pytestmark = pytest.mark.integration
 
-SERVER = os.environ.get("SEARCH_TEST_PG", "postgresql://postgres@127.0.0.1:15432")
-DATABASE = "crm_search_querytest"
 ACCOUNT = 7
 OTHER_ACCOUNT = 8
 
@@ -34,42 +29,13 @@ def _load_cases():
 
 cases = _load_cases()
 
-SCHEMA = """
-CREATE TABLE search_documents (
-  account_id   bigint  NOT NULL,
-  object_type  text    NOT NULL,
-  record_id    bigint  NOT NULL,
-  version      bigint  NOT NULL,
-  archived     boolean NOT NULL DEFAULT false,
-  owner_id     text,
-  properties   jsonb   NOT NULL,
-  search_text  tsvector,
-  created_at   timestamptz NOT NULL,
-  updated_at   timestamptz NOT NULL,
-  PRIMARY KEY (account_id, object_type, record_id)
-);
-CREATE INDEX ON search_documents USING gin (properties jsonb_path_ops);
-CREATE INDEX ON search_documents USING gin (search_text);
-CREATE TABLE search_associations (account_id bigint, from_type text, from_id bigint,
-  to_type text, to_id bigint, associated boolean NOT NULL DEFAULT true,
-  PRIMARY KEY (account_id, from_type, from_id, to_type, to_id));
-"""
-
-
 @pytest.fixture(scope="module")
-async def db():
-    admin = await asyncpg.connect(f"{SERVER}/postgres")
-    await admin.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
-    await admin.execute(f"CREATE DATABASE {DATABASE}")
-    conn = await asyncpg.connect(f"{SERVER}/{DATABASE}")
-    try:
-        await conn.execute(SCHEMA)
+async def db(search_pool):
+    """The service's own schema (migrations), so the functions and columns the
+    compiler relies on are the ones production has."""
+    async with search_pool.acquire() as conn:
         await _insert_records(conn)
         yield conn
-    finally:
-        await conn.close()
-        await admin.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
-        await admin.close()
 
 
 async def _insert_records(conn):
@@ -79,13 +45,15 @@ async def _insert_records(conn):
         created_day = 1 if record.record_id == 4 else 10 + record.record_id
         for account in (ACCOUNT, OTHER_ACCOUNT):
             await conn.execute(
-                "INSERT INTO search_documents VALUES ($1, 'contacts', $2, 1, $3, $4, $5::jsonb,"
-                " to_tsvector('simple', $6), $7, $7)",
+                "INSERT INTO search_documents (account_id, object_type, record_id, version,"
+                " archived, owner_id, properties, search_text, created_at, updated_at)"
+                " VALUES ($1, 'contacts', $2, 1, $3, $4, $5::jsonb, to_tsvector('simple', $6),"
+                " $7, $7)",
                 account,
                 record.record_id,
                 record.archived,
-                f"owner-{record.record_id % 2}",
-                json.dumps(props),
+                100 + record.record_id % 2,
+                props,
                 " ".join(props.get(p, "") for p in ("firstname", "email")),
                 datetime(2024, 2, created_day, tzinfo=UTC),
             )
@@ -169,9 +137,9 @@ async def test_free_text_never_breaks_the_query(db, text):
 async def test_visibility_fragment_is_renumbered_and_applied(db):
     # R-AUTH-3 through R-SRCH-1: the identity's predicate narrows the search
     body = cases.one("amount", "GTE", "9")  # records 1, 2 and 4
-    visible = ("d.owner_id = ANY($1::text[])", [["owner-0"]])
+    visible = ("d.owner_id = ANY($1::bigint[])", [[100]])
     assert sorted(await sql_ids(db, body, visible)) == [2, 4]
-    assert await sql_ids(db, body, ("d.owner_id = $1::text AND $2::bool", ["owner-1", True])) == [1]
+    assert await sql_ids(db, body, ("d.owner_id = $1::bigint AND $2::bool", [101, True])) == [1]
 
 
 async def test_filter_values_reach_the_database_only_as_parameters(db):

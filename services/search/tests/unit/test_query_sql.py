@@ -51,56 +51,76 @@ EVERY_OPERATOR = {
 }
 
 
-def test_values_and_property_names_are_parameters_never_sql_text():
+def test_values_and_unusual_property_names_are_parameters_never_sql_text():
     # R-SRCH-1
     compiled = compile_body(EVERY_OPERATOR)
-    for inlined in (
-        HOSTILE,
-        "77",
-        "gold-x",
-        "zz",
-        "2024-05-06",
-        "4242",
-        "Qwerty",
-        "annabel",
-        "firstname",
-        "amount",
-        "email",
-        "companies",
-    ):
+    for inlined in (HOSTILE, "77", "gold-x", "zz", "2024-05-06", "4242", "Qwerty", "annabel",
+                    "companies"):
         assert inlined not in compiled.sql
         assert inlined not in compiled.count_sql
     assert HOSTILE in compiled.params  # the property name, as a value
     assert HOSTILE.lower() in compiled.params  # the EQ value, folded for case-insensitivity
 
 
-def test_params_are_exactly_the_values_names_and_paging():
+def test_params_are_exactly_the_values_unusual_names_and_paging():
     # R-SRCH-1: no SQL travels as a parameter, and nothing else does either
     assert compile_body(EVERY_OPERATOR).params == [
         7,
         "contacts",
-        HOSTILE,  # property name
+        HOSTILE,  # property name: not a plain identifier, so a parameter
         HOSTILE.lower(),  # EQ value, folded: strings compare case-insensitively
-        "amount",
+        [HOSTILE.lower()],  # the same, as the terms pre-filter's operand
         Decimal("1"),
         Decimal("77"),
-        "tags",
-        ["gold-x", "silver-y"],
-        "notes",
+        ["gold-x", "silver-y"],  # IN: the exact comparison's operand
+        ["gold-x", "silver-y"],  # and the terms pre-filter's
         ["zz\\%\\_%"],  # a LIKE pattern: % and _ escaped, * is %
-        "closedate",
         1714953600000,  # 2024-05-06 in epoch ms
-        "vip",
         True,
+        ["true"],  # NEQ: the pre-filter of the positive form, negated with it
         "companies",
         [4242],
-        "email",
-        "firstname",
+        ["qwerty"],
         ["qwerty"],
         "'annabel':* & 'ohara':*",
         25,  # LIMIT
         50,  # OFFSET
     ]
+
+
+def test_plain_property_names_are_literals_so_indexes_and_columns_match():
+    # R-SRCH-1: the planner only matches an expression index on a constant name
+    compiled = compile_body(EVERY_OPERATOR)
+    for name in ("firstname", "amount", "email", "tags", "notes", "vip"):
+        assert f"'{name}'" in compiled.sql
+        assert name not in compiled.params
+    assert "d.ms_closedate < $" in compiled.sql  # a stored epoch-ms column
+
+
+def test_eq_and_in_on_text_enumeration_and_bool_are_prefiltered_by_terms():
+    # R-SRCH-1: a superset from the GIN index, then the typed comparison decides
+    compiled = compile_body({"filterGroups": [{"filters": [
+        {"propertyName": "lifecyclestage", "operator": "EQ", "value": "Customer"},
+        {"propertyName": "tags", "operator": "IN", "values": ["Gold", "silver"]},
+        {"propertyName": "vip", "operator": "EQ", "value": "TRUE"},
+        {"propertyName": "amount", "operator": "EQ", "value": "5"},
+        {"propertyName": "email", "operator": "EQ", "value": "x" * 201},
+    ]}]})
+    sql = compiled.sql
+    assert sql.count("d.filter_terms && search_filter_terms_of(") == 3
+    for name in ("lifecyclestage", "tags", "vip"):
+        assert f"search_filter_terms_of('{name}'" in sql
+    assert "search_filter_terms_of('amount'" not in sql  # numbers compare by value
+    assert "search_filter_terms_of('email'" not in sql  # too long to be a stored term
+    assert ["customer"] in compiled.params and ["Gold", "silver"] in compiled.params
+    assert ["true"] in compiled.params
+
+
+def test_negated_filters_keep_their_meaning_with_the_prefilter():
+    # R-SRCH-1: NOT (terms AND exact) is NOT exact, since terms hold every exact match
+    sql = compile_body({"filterGroups": [{"filters": [
+        {"propertyName": "tags", "operator": "NOT_IN", "values": ["gold"]}]}]}).sql
+    assert "NOT coalesce((d.filter_terms && search_filter_terms_of('tags'" in sql
 
 
 def test_every_placeholder_has_a_parameter_and_every_parameter_is_used():
@@ -126,7 +146,7 @@ def test_the_shape_of_the_query():
     assert "LIMIT 10000) AS capped" in compiled.count_sql
 
 
-def test_a_property_used_twice_is_one_parameter():
+def test_a_property_used_twice_needs_no_parameter():
     # R-SRCH-1
     compiled = compile_body(
         {
@@ -137,7 +157,7 @@ def test_a_property_used_twice_is_one_parameter():
             "sorts": ["amount"],
         }
     )
-    assert compiled.params.count("amount") == 1
+    assert "amount" not in compiled.params  # a plain name is a literal, not a parameter
 
 
 def test_default_order_is_created_at_then_record_id():
@@ -192,4 +212,4 @@ def test_hs_object_id_with_a_fraction_compares_the_stored_number():
         {"filterGroups": [{"filters": [
             {"propertyName": "hs_object_id", "operator": "LT", "value": "2.5"}]}]})
     assert "d.record_id <" not in compiled.sql
-    assert "hs_object_id" in compiled.params
+    assert "d.properties ->> 'hs_object_id'" in compiled.sql

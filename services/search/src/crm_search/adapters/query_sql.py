@@ -7,9 +7,17 @@ follows too; the integration test runs both on the same records.
 
 Choices, for the record:
 - typed values come from guarded expressions that never raise on a bad stored
-  value: a regex check before `::numeric`; dates by `regexp_match` and integer
-  arithmetic on `make_date(year, month, 1)` (valid for every year 1..9999)
-  rather than a cast, which would raise on "2023-02-30".
+  value: a regex check before `::numeric`; dates by the SQL function
+  `search_epoch_millis` (migration 0007: a capture-free shape check, then
+  integer arithmetic on the fields, never a cast that would raise on
+  "2023-02-30"), or the stored `ms_<name>` column for the dates in DATE_COLUMNS.
+- EQ and IN on text, enumeration and bool properties also require
+  `filter_terms && search_filter_terms_of(name, operands)`: a superset of the
+  matches that a GIN index answers, so the typed comparison runs on the
+  candidates only. Operands longer than TERM_MAX_LENGTH skip it (not stored).
+- property names that are plain identifiers are written into the SQL as
+  literals (any other name stays a parameter), so the planner sees the same
+  expression as an index or a generated column.
 - CONTAINS_TOKEN: tokens are the stored text lower-cased, split on ASCII
   whitespace and trimmed of punctuation; `*` in the filter becomes LIKE's `%`.
   Word boundaries, not tsvector lexemes, so "*@example.com" works on emails.
@@ -36,7 +44,6 @@ from crm_search.domain.query import MAX_RESULTS, Operator, SearchQuery, SortDire
 from crm_search.domain.typing import (
     MULTI_SELECT_SEPARATOR,
     NUMBER_PATTERN,
-    TIMESTAMP_PATTERN,
     TOKEN_SEPARATOR_PATTERN,
     TOKEN_TRIM_CHARS,
     PropertyType,
@@ -46,6 +53,16 @@ from crm_search.domain.typing import (
 )
 
 RECORD_ID_PROPERTY = "hs_object_id"
+# Dates stored as epoch-ms columns by migration 0007 (kept in step with it).
+DATE_COLUMNS = {
+    "createdate": "ms_createdate",
+    "lastmodifieddate": "ms_lastmodifieddate",
+    "hs_lastmodifieddate": "ms_hs_lastmodifieddate",
+    "closedate": "ms_closedate",
+    "hs_timestamp": "ms_hs_timestamp",
+}
+TERM_MAX_LENGTH = 200  # longer values are not in filter_terms (migration 0007)
+PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 BIGINT_MAX = 2**63 - 1
 SELECT_COLUMNS = "d.record_id, d.version, d.owner_id, d.properties, d.created_at, d.updated_at"
 
@@ -116,11 +133,17 @@ class _Params:
         self.values.append(value)
         return f"${len(self.values)}::{sql_type}"
 
+    def name(self, property_name: str) -> str:
+        """A property name in SQL: a literal when it is a plain identifier."""
+        if property_name not in self._property_refs:
+            self._property_refs[property_name] = (
+                _literal(property_name) if PLAIN_NAME.fullmatch(property_name)
+                else self.add(property_name, "text"))
+        return self._property_refs[property_name]
+
     def stored_text(self, property_name: str) -> str:
         """The stored value of a property, NULL when missing or empty."""
-        if property_name not in self._property_refs:
-            self._property_refs[property_name] = self.add(property_name, "text")
-        return f"NULLIF(d.properties ->> {self._property_refs[property_name]}, '')"
+        return f"NULLIF(d.properties ->> {self.name(property_name)}, '')"
 
 
 def _renumber(fragment: str, count: int, offset: int) -> str:
@@ -168,8 +191,33 @@ def _positive_sql(typed: TypedFilter, params: _Params) -> str:
         )
 
     kind = typed.kind
-    value = _typed_value(kind, text)
+    value = _typed_value(kind, typed.filter.property_name, params)
     sql_type = _SQL_TYPES[kind]
+    exact = _exact_sql(typed, operator, value, sql_type, params)
+    if operator in (Operator.EQ, Operator.IN) and kind in _TERM_KINDS:
+        terms = _terms_sql(typed, params)
+        if terms is not None:
+            return f"{terms} AND {exact}"
+    return exact
+
+
+_TERM_KINDS = (PropertyType.STRING, PropertyType.ENUMERATION, PropertyType.BOOL)
+
+
+def _terms_sql(typed: TypedFilter, params: _Params) -> str | None:
+    """The GIN-indexed pre-filter: a record matching EQ/IN holds one of these terms."""
+    operands = [str(o).lower() if isinstance(o, bool) else o for o in typed.operands]
+    if any(len(o) > TERM_MAX_LENGTH or not o for o in operands):
+        return None  # not stored as a term: the exact comparison alone decides
+    name = params.name(typed.filter.property_name)
+    return (f"d.filter_terms && search_filter_terms_of({name},"
+            f" {params.add(operands, 'text[]')})")
+
+
+def _exact_sql(typed: TypedFilter, operator: Operator, value: str, sql_type: str,
+               params: _Params) -> str:
+    kind = typed.kind
+    text = params.stored_text(typed.filter.property_name)
     if kind is PropertyType.ENUMERATION and operator is Operator.EQ:
         wanted = params.add(typed.operands[0], "text")
         options = f"string_to_array({text}, {_literal(MULTI_SELECT_SEPARATOR)})"
@@ -227,33 +275,20 @@ def _record_id_sql(typed: TypedFilter, operator: Operator, params: _Params) -> s
     return f"d.record_id {_COMPARISONS[operator]} {params.add(ids[0], 'bigint')}"
 
 
-def _typed_value(kind: PropertyType, text: str) -> str:
-    """SQL for the stored text in its comparison form; NULL when it has none."""
+def _typed_value(kind: PropertyType, property_name: str, params: _Params) -> str:
+    """SQL for the stored value in its comparison form; NULL when it has none."""
+    if kind in (PropertyType.DATE, PropertyType.DATETIME):
+        if property_name in DATE_COLUMNS:
+            return f"d.{DATE_COLUMNS[property_name]}"
+        return f"search_epoch_millis(d.properties ->> {params.name(property_name)})"
+    text = params.stored_text(property_name)
     if kind is PropertyType.NUMBER:
         return f"(CASE WHEN {text} ~ {_anchored(NUMBER_PATTERN)} THEN ({text})::numeric END)"
-    if kind in (PropertyType.DATE, PropertyType.DATETIME):
-        return _epoch_millis_sql(text)
     if kind is PropertyType.BOOL:
         return f"(CASE lower({text}) WHEN 'true' THEN true WHEN 'false' THEN false END)"
     if kind is PropertyType.ENUMERATION:
         return text
     return f"lower({text})"
-
-
-def _epoch_millis_sql(text: str) -> str:
-    """Mirror of typing.parse_epoch_millis: capture groups, then integer arithmetic."""
-    return (
-        "(SELECT CASE"
-        " WHEN m[1] IS NOT NULL THEN m[1]::bigint"
-        " WHEN m[2] IS NULL OR m[2] = '0000' THEN NULL"
-        " ELSE (make_date(m[2]::int, m[3]::int, 1) - DATE '1970-01-01' + m[4]::int - 1)::bigint"
-        " * 86400000"
-        " + coalesce(m[5]::bigint, 0) * 3600000 + coalesce(m[6]::bigint, 0) * 60000"
-        " + coalesce(m[7]::bigint, 0) * 1000 + coalesce(rpad(left(m[8], 3), 3, '0')::bigint, 0)"
-        " - (CASE m[10] WHEN '+' THEN 1 WHEN '-' THEN -1 ELSE 0 END)"
-        " * (coalesce(m[11]::bigint, 0) * 3600000 + coalesce(m[12]::bigint, 0) * 60000)"
-        f" END FROM (SELECT regexp_match({text}, {_anchored(TIMESTAMP_PATTERN)}) AS m) AS parsed)"
-    )
 
 
 def _association_sql(typed: TypedFilter, operator: Operator, params: _Params) -> str:
@@ -282,7 +317,7 @@ def _order_by(sorts: tuple[TypedSort, ...], params: _Params) -> str:
         if sort.property_name == RECORD_ID_PROPERTY and sort.kind is PropertyType.NUMBER:
             terms.append(f"d.record_id {direction}")
             break  # record ids are unique: any later term never decides
-        value = _typed_value(sort.kind, params.stored_text(sort.property_name))
+        value = _typed_value(sort.kind, sort.property_name, params)
         if sort.kind in (PropertyType.STRING, PropertyType.ENUMERATION):
             value = f'{value} COLLATE "C"'
         terms.append(f"{value} {direction} NULLS LAST")

@@ -1,0 +1,77 @@
+"""The SQL helpers of migration 0007 follow the Python rules exactly (R-SRCH-1).
+
+`search_epoch_millis` must read every stored text as `typing.parse_epoch_millis`
+does (the explain evaluator and the SQL answer the same), and `filter_terms`
+must hold a term for every value an EQ/IN could match, or the GIN pre-filter
+would hide a record.
+"""
+
+import pytest
+
+from crm_search.adapters.query_sql import DATE_COLUMNS, compile_search
+from crm_search.domain.query import parse_search_request
+from crm_search.domain.typing import parse_epoch_millis
+
+pytestmark = pytest.mark.integration
+
+DATE_TEXTS = [
+    "2024-01-15", "2024-01-15T10:00", "2024-01-15T10:00Z", "2024-01-15 10:00:00",
+    "2024-01-15T10:00:00.5Z", "2024-01-15T10:00:00.123456+05:30", "2024-01-15T23:59-0130",
+    "2024-02-29T23:59:59.999+00:00", "2023-02-30", "2023-02-31T01:00:00Z", "1999-12-31T24:00",
+    "1700000000000", "-86400000", "0", "000000000000001", "1234567890123456", "0000-01-01",
+    "2024-13-01", "2024-00-10", "2024-01-32", "2024-1-5", "2024-01-15T10", "2024-01-15T10:00+2",
+    "2024-01-15T10:00:00.Z", " 2024-01-15", "2024-01-15 ", "", "x", "9999-12-31T23:59:59.999Z",
+    "0001-01-01T00:00:00Z", "2024-01-15t10:00:00z",
+]
+
+
+async def test_epoch_millis_in_sql_is_the_python_rule(search_pool):
+    # R-SRCH-1: dates compare as instants the same way in SQL and in explain
+    async with search_pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT t, search_epoch_millis(t) AS ms FROM unnest($1::text[]) AS t", DATE_TEXTS)
+    got = {row["t"]: row["ms"] for row in rows}
+    assert got == {text: parse_epoch_millis(text) for text in DATE_TEXTS}
+
+
+async def test_stored_date_columns_hold_the_parsed_property(search_pool):
+    # R-SRCH-1
+    properties = {name: "2024-01-15T10:00:00.250+01:00" for name in DATE_COLUMNS}
+    async with search_pool.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO search_documents (account_id, object_type, record_id, version,"
+            " properties, created_at, updated_at) VALUES (901, 'deals', 1, 1, $1, now(), now())",
+            properties)
+        row = await conn.fetchrow(
+            f"SELECT {', '.join(DATE_COLUMNS.values())} FROM search_documents"
+            " WHERE account_id = 901")
+    assert set(row.values()) == {parse_epoch_millis("2024-01-15T10:00:00.250+01:00")}
+
+
+@pytest.mark.parametrize("stored, operator, wanted", [
+    ("Customer", "EQ", "customer"),            # string: case-insensitive
+    ("gold;Silver", "EQ", "Silver"),           # enumeration option
+    ("gold;Silver", "IN", "bronze,Silver"),
+    ("TRUE", "EQ", "true"),                    # bool
+    ("a;b", "EQ", "a;b"),                      # the whole multi-select value
+    ("x" * 300 + ";short", "EQ", "short"),     # an option of a value too long to store
+])
+async def test_every_match_survives_the_terms_prefilter(search_pool, stored, operator, wanted):
+    # R-SRCH-1: the pre-filter only narrows; the typed comparison decides
+    types = {"plan": "enumeration", "vip": "bool"}
+    name = "vip" if stored == "TRUE" else ("plan" if ";" in stored else "stage")
+    values = wanted.split(",")
+    flt = ({"propertyName": name, "operator": "EQ", "value": values[0]} if operator == "EQ"
+           else {"propertyName": name, "operator": "IN", "values": values})
+    compiled = compile_search(902, "contacts", parse_search_request(
+        {"filterGroups": [{"filters": [flt]}]}), types)
+    assert "filter_terms &&" in compiled.sql
+    async with search_pool.acquire() as conn:
+        async with conn.transaction():
+            await conn.execute(
+                "INSERT INTO search_documents (account_id, object_type, record_id, version,"
+                " properties, created_at, updated_at)"
+                " VALUES (902, 'contacts', 1, 1, $1, now(), now())", {name: stored})
+            ids = [r["record_id"] for r in await conn.fetch(compiled.sql, *compiled.params)]
+            await conn.execute("DELETE FROM search_documents WHERE account_id = 902")
+    assert ids == [1]

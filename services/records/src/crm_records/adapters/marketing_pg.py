@@ -43,6 +43,11 @@ def _stored_list(row: asyncpg.Record, size: int) -> StoredList:
                       row["updated_at"])
 
 
+def _columns(rows: Sequence[tuple[int, ...]], width: int) -> list[list[int]]:
+    """Rows as `width` column arrays, for unnest()."""
+    return [[row[i] for row in rows] for i in range(width)]
+
+
 class PgMarketingStore:
     """Every method runs on the one connection (and transaction) it was given."""
 
@@ -67,9 +72,12 @@ class PgMarketingStore:
             form.updated_at)
 
     async def form(self, account_id: int, form_id: str) -> StoredForm | None:
+        """The live form of an existing account (joined, so a submission to an unknown
+        portal costs the same single statement as one to an unknown form)."""
         row = await self.conn.fetchrow(
-            "SELECT definition, created_at, updated_at FROM forms WHERE account_id = $1"
-            " AND form_id = $2 AND NOT archived", account_id, form_id)
+            "SELECT f.definition, f.created_at, f.updated_at FROM forms f JOIN accounts a"
+            " ON a.account_id = f.account_id WHERE f.account_id = $1 AND f.form_id = $2"
+            " AND NOT f.archived", account_id, form_id)
         return StoredForm(form_of(row["definition"]), row["created_at"],
                           row["updated_at"]) if row else None
 
@@ -214,17 +222,15 @@ class PgMarketingStore:
                                 " AND list_id = $2", account_id, list_id)
         return bool(done)
 
-    async def active_lists(self, account_id: int) -> dict[int, list[dict[str, Any]]]:
+    async def active_list_definitions(self, account_ids: Sequence[int]
+                                      ) -> list[tuple[int, int, datetime, Any]]:
+        """(account, list id, updated_at, filter groups) of these accounts' active lists."""
         rows = await self.conn.fetch(
-            "SELECT list_id, filter_groups FROM lists WHERE account_id = $1 AND NOT archived"
-            " AND processing_type = 'DYNAMIC'", account_id)
-        return {r["list_id"]: r["filter_groups"] for r in rows}
-
-    async def accounts_with_active_lists(self, account_ids: set[int]) -> set[int]:
-        rows = await self.conn.fetch(
-            "SELECT DISTINCT account_id FROM lists WHERE account_id = ANY($1::bigint[])"
-            " AND processing_type = 'DYNAMIC' AND NOT archived", list(account_ids))
-        return {r["account_id"] for r in rows}
+            "SELECT account_id, list_id, updated_at, filter_groups FROM lists"
+            " WHERE account_id = ANY($1::bigint[]) AND processing_type = 'DYNAMIC'"
+            " AND NOT archived", list(account_ids))
+        return [(r["account_id"], r["list_id"], r["updated_at"], r["filter_groups"])
+                for r in rows]
 
     async def member_ids(self, account_id: int, list_id: int, *, after: int = 0,
                          limit: int = 100, viewer: Principal | None = None) -> list[int]:
@@ -241,11 +247,42 @@ class PgMarketingStore:
             account_id, list_id, after, limit, *(scope[1] if scope else ()))
         return [r["record_id"] for r in rows]
 
-    async def lists_of(self, account_id: int, record_id: int) -> set[int]:
+    async def memberships_of(self, records: Sequence[tuple[int, int]]
+                             ) -> dict[tuple[int, int], set[int]]:
+        """(account, record) -> the lists it is a member of now, for many records at once."""
         rows = await self.conn.fetch(
-            "SELECT list_id FROM list_memberships WHERE account_id = $1 AND record_id = $2",
-            account_id, record_id)
-        return {r["list_id"] for r in rows}
+            "SELECT m.account_id, m.record_id, m.list_id FROM list_memberships m"
+            " JOIN unnest($1::bigint[], $2::bigint[]) AS r(account_id, record_id)"
+            " ON m.account_id = r.account_id AND m.record_id = r.record_id",
+            [a for a, _ in records], [r for _, r in records])
+        found: dict[tuple[int, int], set[int]] = {}
+        for row in rows:
+            found.setdefault((row["account_id"], row["record_id"]), set()).add(row["list_id"])
+        return found
+
+    async def join_lists(self, rows: Sequence[tuple[int, int, int]],
+                         at: datetime) -> set[tuple[int, int, int]]:
+        """Add (account, list, record) memberships; the ones that were not there yet."""
+        if not rows:
+            return set()
+        added = await self.conn.fetch(
+            "INSERT INTO list_memberships (account_id, list_id, record_id, added_at)"
+            " SELECT a, l, r, $4 FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])"
+            " AS j(a, l, r) ON CONFLICT DO NOTHING RETURNING account_id, list_id, record_id",
+            *_columns(rows, 3), at)
+        return {(r["account_id"], r["list_id"], r["record_id"]) for r in added}
+
+    async def leave_lists(self, rows: Sequence[tuple[int, int, int]]
+                          ) -> set[tuple[int, int, int]]:
+        """Remove (account, list, record) memberships; the ones that were there."""
+        if not rows:
+            return set()
+        removed = await self.conn.fetch(
+            "DELETE FROM list_memberships m USING unnest($1::bigint[], $2::bigint[],"
+            " $3::bigint[]) AS d(a, l, r) WHERE m.account_id = d.a AND m.list_id = d.l"
+            " AND m.record_id = d.r RETURNING m.account_id, m.list_id, m.record_id",
+            *_columns(rows, 3))
+        return {(r["account_id"], r["list_id"], r["record_id"]) for r in removed}
 
     async def add_members(self, account_id: int, list_id: int, record_ids: Sequence[int],
                           at: datetime) -> list[int]:
@@ -272,13 +309,19 @@ class PgMarketingStore:
             " ORDER BY record_id LIMIT $3", account_id, after, limit)
         return [(r["record_id"], r["version"], r["properties"]) for r in rows]
 
-    async def advance_version(self, account_id: int, record_id: int, version: int) -> bool:
-        """True if `version` is newer than any applied for this record (and now is)."""
-        return bool(await self.conn.fetchval(
+    async def advance_versions(self, versions: Sequence[tuple[int, int, int]]
+                               ) -> set[tuple[int, int]]:
+        """Of these (account, record, version), one per record, the (account, record)
+        whose version is newer than any applied for it (and now is)."""
+        if not versions:
+            return set()
+        rows = await self.conn.fetch(
             "INSERT INTO list_record_versions (account_id, record_id, version)"
-            " VALUES ($1, $2, $3) ON CONFLICT (account_id, record_id) DO UPDATE"
-            " SET version = EXCLUDED.version WHERE list_record_versions.version"
-            " < EXCLUDED.version RETURNING true", account_id, record_id, version))
+            " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])"
+            " ON CONFLICT (account_id, record_id) DO UPDATE SET version = EXCLUDED.version"
+            " WHERE list_record_versions.version < EXCLUDED.version"
+            " RETURNING account_id, record_id", *_columns(versions, 3))
+        return {(r["account_id"], r["record_id"]) for r in rows}
 
     # ---- email to a list
 

@@ -60,43 +60,79 @@ SNAPSHOT_EVENTS: dict[str, type[records_v1.RecordSnapshot]] = {
                               records_v1.RecordMerged)}
 
 
-async def apply_record_events(store: Any, events: Sequence[CloudEvent],
-                              now: datetime) -> list[rules.MembershipChange]:
-    """The list-membership consumer: for each contact snapshot newer than the last one
-    applied, join or leave the account's active lists and publish each change."""
-    changes_made = []
+class ActiveListDefinitions:
+    """Parsed filter groups of active lists, by (list id, updated_at).
+
+    The definitions themselves are read once per batch, in one indexed query for the
+    batch's accounts, so a list created or archived counts from the next batch on any
+    replica without an invalidation message; what is kept here is only the parsing,
+    and a list's filters never change under one updated_at."""
+
+    MAX_KEPT = 10_000
+
+    def __init__(self) -> None:
+        self._parsed: dict[tuple[int, datetime], rules.FilterGroups] = {}
+
+    def parsed(self, list_id: int, updated_at: datetime, raw: Any) -> rules.FilterGroups:
+        key = (list_id, updated_at)
+        groups = self._parsed.get(key)
+        if groups is None:
+            if len(self._parsed) >= self.MAX_KEPT:
+                self._parsed.clear()
+            groups = self._parsed[key] = rules.parse_filter_groups(raw)
+        return groups
+
+
+DEFINITIONS = ActiveListDefinitions()
+
+
+async def apply_record_events(store: Any, events: Sequence[CloudEvent], now: datetime,
+                              definitions: ActiveListDefinitions = DEFINITIONS
+                              ) -> list[rules.MembershipChange]:
+    """The list-membership consumer: for each contact's newest snapshot in the batch, if
+    newer than the last one applied, join or leave the account's active lists and
+    publish each change. Set-based: a handful of statements per batch, whatever its
+    size (definitions, versions, current memberships, joins, leaves, outbox)."""
     contact_events = [e for e in events if e.type in SNAPSHOT_EVENTS
                       and e.data.get("object_type") == "contacts"]
-    # Most accounts have no active list: one query spares their events any work.
-    with_lists = await store.accounts_with_active_lists({e.account_id for e in contact_events})
+    if not contact_events:
+        return []
     lists_by_account: dict[int, dict[int, rules.FilterGroups]] = {}
+    for account_id, list_id, updated_at, raw in await store.active_list_definitions(
+            sorted({e.account_id for e in contact_events})):
+        lists_by_account.setdefault(account_id, {})[list_id] = definitions.parsed(
+            list_id, updated_at, raw)
+    newest: dict[tuple[int, int], records_v1.RecordSnapshot] = {}
     for event in contact_events:
-        if event.account_id not in with_lists:
-            continue
+        if event.account_id not in lists_by_account:
+            continue  # most accounts have no active list: their events cost no decoding
         data = SNAPSHOT_EVENTS[event.type].model_validate(event.data)
-        if not await store.advance_version(data.account_id, data.record_id, data.version):
-            continue  # an older or repeated snapshot (R-BUS-4)
-        if data.account_id not in lists_by_account:
-            raw = await store.active_lists(data.account_id)
-            lists_by_account[data.account_id] = {
-                i: rules.parse_filter_groups(g) for i, g in raw.items()}
+        key = (data.account_id, data.record_id)
+        if key not in newest or newest[key].version < data.version:
+            newest[key] = data
+    # An older or repeated snapshot than the last applied changes nothing (R-BUS-4).
+    fresh = await store.advance_versions([(a, r, d.version) for (a, r), d in newest.items()])
+    snapshots = [d for key, d in newest.items() if key in fresh]
+    if not snapshots:
+        return []
+    current = await store.memberships_of([(d.account_id, d.record_id) for d in snapshots])
+    planned = []
+    for data in snapshots:
         active = lists_by_account[data.account_id]
-        if not active:
-            continue
-        current = await store.lists_of(data.account_id, data.record_id) & set(active)
-        changes = rules.active_membership_changes(active, current, data.record_id,
-                                                  data.properties, data.archived)
-        for change in changes:
-            if change.joined:
-                await store.add_members(data.account_id, change.list_id, [change.record_id], now)
-            else:
-                await store.remove_members(data.account_id, change.list_id, [change.record_id])
-        await store.publish([_membership_event(data.account_id, c, rules.DYNAMIC, now,
-                                               data.version, data.updated_at) for c in changes])
-        if changes:
-            MEMBERSHIP_LAG.observe(max(0.0, (now - data.updated_at).total_seconds()))
-        changes_made.extend(changes)
-    return changes_made
+        members_now = current.get((data.account_id, data.record_id), set()) & active.keys()
+        planned += [(data, change) for change in rules.active_membership_changes(
+            active, members_now, data.record_id, data.properties, data.archived)]
+    joined = await store.join_lists([(d.account_id, c.list_id, c.record_id)
+                                     for d, c in planned if c.joined], now)
+    left = await store.leave_lists([(d.account_id, c.list_id, c.record_id)
+                                    for d, c in planned if not c.joined])
+    made = [(d, c) for d, c in planned
+            if (d.account_id, c.list_id, c.record_id) in (joined if c.joined else left)]
+    await store.publish([_membership_event(d.account_id, c, rules.DYNAMIC, now, d.version,
+                                           d.updated_at) for d, c in made])
+    for data in {(d.account_id, d.record_id): d for d, _ in made}.values():
+        MEMBERSHIP_LAG.observe(max(0.0, (now - data.updated_at).total_seconds()))
+    return [c for _, c in made]
 
 
 @dataclass

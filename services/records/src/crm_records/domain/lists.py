@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from crm_records.domain.errors import DomainError
@@ -71,6 +72,10 @@ class Filter:
     property_name: str
     operator: Operator
     values: tuple[str, ...] = ()  # value; or values (IN); or value, highValue (BETWEEN)
+
+    @cached_property
+    def operands(self) -> tuple[Operand, ...]:
+        return tuple(Operand.of(v) for v in self.values)
 
     def as_search_json(self) -> dict[str, Any]:
         shape: dict[str, Any] = {"propertyName": self.property_name,
@@ -177,17 +182,33 @@ def _instant(text: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _comparable(stored: str, operand: str) -> tuple[Any, Any]:
+@dataclass(frozen=True)
+class Operand:
+    """A filter value in every kind it may compare as, worked out once per filter
+    rather than once per record evaluated (the membership consumer's hot loop)."""
+
+    instant: datetime | None
+    number: Decimal | None
+    text: str
+
+    @classmethod
+    def of(cls, value: str) -> Operand:
+        return cls(_instant(value), _number(value), value.strip().lower())
+
+
+def _comparable(stored: str, operand: Operand) -> tuple[Any, Any]:
     """The stored value and the operand in one comparable kind, as the search
     service types them: dates when the stored value is one, then numbers, then text."""
-    if _DATE_LIKE.match(stored.strip()):
-        left, right = _instant(stored), _instant(operand)
-        if left is not None and right is not None:
-            return left, right
-    left_n, right_n = _number(stored), _number(operand)
-    if left_n is not None and right_n is not None:
-        return left_n, right_n
-    return stored.strip().lower(), operand.strip().lower()
+    stored = stored.strip()
+    if operand.instant is not None and _DATE_LIKE.match(stored):
+        left = _instant(stored)
+        if left is not None:
+            return left, operand.instant
+    if operand.number is not None:
+        left_n = _number(stored)
+        if left_n is not None:
+            return left_n, operand.number
+    return stored.lower(), operand.text
 
 
 def _tokens(text: str) -> list[str]:
@@ -210,12 +231,12 @@ def _positive(f: Filter, operator: Operator, raw: str | None) -> bool:
         return all(any(_token_matches(p, t) for t in stored) for p in _tokens(f.values[0]))
     if operator in (Operator.EQ, Operator.IN):
         candidates = [raw, *raw.split(";")] if ";" in raw else [raw]
-        return any(_equal(c, v) for c in candidates for v in f.values)
+        return any(_equal(c, v) for c in candidates for v in f.operands)
     if operator is Operator.BETWEEN:
-        stored_value, low = _comparable(raw, f.values[0])
-        high = _comparable(raw, f.values[1])[1]
+        stored_value, low = _comparable(raw, f.operands[0])
+        high = _comparable(raw, f.operands[1])[1]
         return _ordered(stored_value, low, high) and low <= stored_value <= high
-    value, operand = _comparable(raw, f.values[0])
+    value, operand = _comparable(raw, f.operands[0])
     if not _ordered(value, operand):
         return False
     return {Operator.LT: value < operand, Operator.LTE: value <= operand,
@@ -226,7 +247,7 @@ def _ordered(*values: Any) -> bool:
     return len({type(v) for v in values}) == 1
 
 
-def _equal(stored: str, operand: str) -> bool:
+def _equal(stored: str, operand: Operand) -> bool:
     left, right = _comparable(stored, operand)
     return bool(left == right)
 

@@ -46,9 +46,10 @@ class FormsHandler:
         now = self.clock()
         cookie = tracking.check_cookie(hutk) if hutk else None
         async with self.unit_of_work() as session:
-            stored = (await session.store.form(portal_id, form_id)
-                      if await session.store.account_exists(portal_id) else None)
-            if stored is None:  # an unknown portal and an unknown form look alike
+            # One statement: the form of an existing portal (an unknown portal and an
+            # unknown form look alike).
+            stored = await session.store.form(portal_id, form_id)
+            if stored is None:
                 raise NotFound("form", form_id)
             form = stored.form
             plan = plan_submission(form, fields)

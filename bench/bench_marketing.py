@@ -1,77 +1,224 @@
 """Marketing: form submissions per second end to end, and active-list membership lag (issue 11).
 
-Form submissions go to the public `POST /submissions/v3/integration/submit/{portal}/{form}`
-through the gateway, each with a new address (so each stores a new contact with its
-history, the submission row and the outbox events in one transaction). The public
-endpoints allow 2,000 per portal and 200 per client address per 10 s (429 past them;
-the address is the one the gateway appends to X-Forwarded-For), so the figures are:
-- with the limits: one portal, one client address, 16 clients for FORM_SECONDS; the
-  accepted rate is bounded by 20/s per address by design, and the 429s are counted;
-- the platform's rate: PORTALS accounts (portals) and SOURCES client addresses
-  (127.0.0.10.. on the loopback, each a visitor of its own), so the limits allow
-  min(PORTALS x 200, SOURCES x 20) per second and the rest is the platform.
+Everything runs against a throwaway copy of the records service started by this bench
+(`crm-records serve`, one worker, its own database, the per-token API limit lifted), whose
+consumer groups are committed at the end of their topics before it starts: it serves only
+this bench's traffic and replays none of the backlog the shared topics hold.
 
-Active lists: an active list of contacts with `city = <this run's value>`, then
-BENCH_LIST_WRITES contacts (created before, elsewhere) updated to that city through
-batch updates of 100, paced at BENCH_LIST_RATE writes per second. Lag per contact =
-its `list_memberships.added_at` (stored by the records-list-membership consumer)
-minus the moment the batch update's response arrived (this machine's clock for both).
+Forms: PORTALS accounts with a form of email + first name; FORM_CLIENTS visitors post to
+the public `POST /submissions/v3/integration/submit/{portal}/{form}` for FORM_SECONDS, each
+with a new address (each submission stores a new contact with its history, the submission
+row and the outbox events in one transaction). The public limits (2,000 per portal and 200
+per client address per 10 s) are kept: the visitors come from SOURCES loopback addresses
+(127.0.0.10..), so the limits allow min(PORTALS x 200, SOURCES x 20) per second. Beside it:
+the same submissions through the handler in-process (no HTTP), with the SQL statements each
+costs, and the raw PostgreSQL rate of one transaction per submission inserting its payload.
 
-Measured 2026-11-23 13:37 and 13:39 UTC, defaults, on the 2-core machine shared with
-other engineers' test runs (load average ~9), two runs:
-  one portal, one address           20.5 / 25.0 sub/s (588 / 0 refused with 429: a run of
-                                    10 s can straddle two of the limiter's windows)
-  4 portals x 16 addresses          35.3 / 27.8 sub/s, no 429 (the limits allow 320/s):
-                                    the platform, not the limit, is the bound here, so
-                                    one address's 20/s is close to what it serves anyway
-  active list writes                672 / 528 writes/s achieved (target 1,000/s)
-  membership lag p50 / p99          30.6 s / 46.9 s, then 33.4 s / 50.6 s (all joined)
-  memberships stored                156 /s (second run): the membership consumer stores
-                                    about a quarter of the write rate, so the lag grows
-                                    for as long as the writes last
+Active lists: an account with LIST_CONTACTS contacts and three active lists (city = J1, J2,
+J3 of this run). The contacts are updated to J1, then J2, then J3 (batch updates of 100),
+paced at LIST_RATE writes per second: every write makes its contact leave one list and join
+the next. Lag = `changed_at` of the membership event the records-list-membership consumer
+stored (the moment it applied the change; read back from crm.lists.v1) minus the moment the
+batch update's response arrived (this machine's clock for both). Beside it: the membership
+consumer's handler in-process on batches of 500 snapshots (events/s, SQL statements per
+batch) and the raw Kafka fetch rate of the same number of record events.
+
+Sizes: BENCH_FORM_SECONDS (15), BENCH_LIST_CONTACTS (10,000: 30,000 writes, 30 s at the
+default BENCH_LIST_RATE of 1,000/s).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import signal
+import socket
 import time
 import uuid
+from datetime import UTC, datetime
+from pathlib import Path
 
 import asyncpg
 import httpx
-from bench_rollups import account_with_tokens, paced, retried, send
-from bench_write_path import GATEWAY, RECORDS_DB
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from bench_rollups import CONCURRENCY, paced
+from faststream.kafka import KafkaBroker
 from figures import Figure, percentile
 
-FORM_SECONDS = float(os.environ.get("BENCH_FORM_SECONDS", "20"))
+from crm_contracts import topics
+from crm_contracts.envelope import CloudEvent
+from crm_contracts.records import v1 as records_v1
+from crm_platform.broker import subscriptions_of
+from crm_platform.db import init_connection
+from crm_platform.testing import drop_database, throwaway_database_url, unique_group_prefix
+from crm_records import subscriptions
+from crm_records.adapters.marketing_pg import MarketingUnitOfWork, list_membership_events
+from crm_records.handlers.forms import FormsHandler
+
+ROOT = Path(__file__).resolve().parents[1]
+KAFKA = os.environ.get("RECORDS_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
+RECORDS_DB = os.environ.get("RECORDS_DATABASE_URL",
+                            "postgresql://postgres@127.0.0.1:15432/crm_records")
+FORM_SECONDS = float(os.environ.get("BENCH_FORM_SECONDS", "15"))
 PORTALS = 4
-SOURCES = 16  # client addresses 127.0.0.10 .. 127.0.0.25
+SOURCES = 32  # client addresses 127.0.0.10 .. 127.0.0.41
 FORM_CLIENTS = 32
-LIST_WRITES = int(os.environ.get("BENCH_LIST_WRITES", "10000"))
+IN_PROCESS_SUBMISSIONS = 1000
+LIST_CONTACTS = int(os.environ.get("BENCH_LIST_CONTACTS", "10000"))
 LIST_RATE = float(os.environ.get("BENCH_LIST_RATE", "1000"))
-SETTLE_TIMEOUT = 180.0
+ROUNDS = 3
+CONSUMER_BATCH = 500
+SETTLE_TIMEOUT = 120.0
+PARTITIONS = {t.name: t.partitions for t in topics.ALL_TOPICS}
+
+
+# ---- the records copy ---------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class CountingConnection(asyncpg.Connection):  # type: ignore[misc]
+    """Counts the statements sent, so a figure can say how many one operation costs."""
+
+    statements = 0
+
+    async def _execute(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        CountingConnection.statements += 1
+        return await super()._execute(*args, **kwargs)
+
+    async def _executemany(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        CountingConnection.statements += 1
+        return await super()._executemany(*args, **kwargs)
+
+    async def execute(self, query: str, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if not args:  # the simple-query path (BEGIN, COMMIT) does not go through _execute
+            CountingConnection.statements += 1
+        return await super().execute(query, *args, **kwargs)
+
+    async def _copy_in_records(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        CountingConnection.statements += 1
+        return await super()._copy_in_records(*args, **kwargs)
+
+
+async def commit_groups_at_end(prefix: str) -> None:
+    """Every consumer group the copy registers starts where its topics end now."""
+    broker = KafkaBroker(KAFKA)
+    subscriptions.register(broker, None, prefix)  # type: ignore[arg-type]  # only the names
+    for group, group_topics in subscriptions_of(broker).items():
+        consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False,
+                                    group_id=group)
+        await consumer.start()
+        try:
+            parts = [TopicPartition(t, p) for t in group_topics
+                     for p in range(PARTITIONS[t])]
+            consumer.assign(parts)
+            await consumer.commit(await consumer.end_offsets(parts))
+        finally:
+            await consumer.stop()
+
+
+class RecordsCopy:
+    """`crm-records serve` as a child process of this bench, stopped and dropped after."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.database_url = throwaway_database_url(RECORDS_DB, "benchmkt")
+        self.prefix = unique_group_prefix("bench-marketing")
+        self.log = ROOT / ".local" / "run" / "bench-marketing.log"
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def __aenter__(self) -> RecordsCopy:
+        await commit_groups_at_end(self.prefix)
+        env = {**os.environ, "RECORDS_PORT": str(self.port), "RECORDS_WORKERS": "1",
+               "RECORDS_DATABASE_URL": self.database_url,
+               "RECORDS_CONSUMER_GROUP_PREFIX": self.prefix,
+               "RECORDS_RATE_LIMIT_PER_10S": "100000000"}
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("w") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                "uv", "run", "--package", "crm-records", "crm-records", "serve",
+                cwd=ROOT, env=env, stdout=log, stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True)
+        async with httpx.AsyncClient(base_url=self.url, timeout=5) as client:
+            for _ in range(240):
+                try:
+                    if (await client.get("/readyz")).status_code == 200:
+                        return self
+                except httpx.HTTPError:
+                    pass
+                if self.process.returncode is not None:
+                    break
+                await asyncio.sleep(0.5)
+        await self.__aexit__()
+        raise RuntimeError(f"the records copy did not start; see {self.log}")
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.process and self.process.returncode is None:
+            os.killpg(self.process.pid, signal.SIGTERM)  # its own session: uv and the service
+            try:
+                await asyncio.wait_for(self.process.wait(), 30)
+            except TimeoutError:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                await self.process.wait()
+        await drop_database(self.database_url)
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the copy's processes have used so far."""
+        stats = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+        assert self.process is not None
+        tree, total = {self.process.pid}, 0
+        for pid, (parent, _) in sorted(stats.items()):  # children have higher pids here
+            if parent in tree:
+                tree.add(pid)
+        total = sum(stats[pid][1] for pid in tree if pid in stats)
+        return total / os.sysconf("SC_CLK_TCK")
+
+    async def new_account(self, client: httpx.AsyncClient) -> tuple[int, dict[str, str]]:
+        answer = await client.post(f"{self.url}/identity/v1/accounts", json={"name": "bench"},
+                                   headers={"X-Operator-Key": os.environ["RECORDS_OPERATOR_KEY"]})
+        answer.raise_for_status()
+        return answer.json()["accountId"], {"Authorization": f"Bearer {answer.json()['token']}"}
+
+    async def pool(self) -> asyncpg.Pool:
+        return await asyncpg.create_pool(self.database_url, min_size=2, max_size=16,
+                                         init=init_connection,
+                                         connection_class=CountingConnection)
 
 
 # ---- form submissions ---------------------------------------------------------------------
 
 
-async def portal_with_form(client: httpx.AsyncClient) -> tuple[int, str]:
-    """A new account (its id is the portal id) with a form of email and first name."""
-    account_id, tokens = await account_with_tokens(client, 0)
-    form = await client.post("/crm/v3/forms", headers=tokens.headers[0], json={
-        "name": "Bench sign-up", "fields": [
-            {"name": "email", "fieldType": "email", "required": True},
-            {"name": "firstname", "fieldType": "text"}]})
+FORM_FIELDS = [{"name": "email", "fieldType": "email", "required": True},
+               {"name": "firstname", "fieldType": "text"}]
+
+
+async def portal_with_form(copy: RecordsCopy, client: httpx.AsyncClient) -> tuple[int, str]:
+    account_id, headers = await copy.new_account(client)
+    form = await client.post(f"{copy.url}/crm/v3/forms", headers=headers,
+                             json={"name": "Bench sign-up", "fields": FORM_FIELDS})
     form.raise_for_status()
     return account_id, form.json()["id"]
 
 
-async def submit_for(seconds: float, targets: list[tuple[int, str]],
-                     clients: list[httpx.AsyncClient]) -> tuple[int, int, float]:
-    """FORM_CLIENTS loops for `seconds`, each on its own (client address, portal):
-    (accepted, refused with 429, elapsed). A 429 is not retried: that visitor was refused."""
+async def submit_for(copy: RecordsCopy, seconds: float, targets: list[tuple[int, str]],
+                     clients: list[httpx.AsyncClient]) -> tuple[int, int, float, list[float]]:
+    """FORM_CLIENTS visitors for `seconds`, each on its own (client address, portal):
+    (accepted, refused with 429, elapsed, latencies). A 429 is not retried."""
     accepted = refused = 0
+    latencies: list[float] = []
     run = uuid.uuid4().hex[:8]
     started = time.monotonic()
 
@@ -82,8 +229,9 @@ async def submit_for(seconds: float, targets: list[tuple[int, str]],
         sent = 0
         while time.monotonic() - started < seconds:
             sent += 1
+            began = time.monotonic()
             answer = await client.post(
-                f"{GATEWAY}/submissions/v3/integration/submit/{portal}/{form}",
+                f"{copy.url}/submissions/v3/integration/submit/{portal}/{form}",
                 json={"fields": [{"name": "email", "value": f"f-{run}-{number}-{sent}@example.com"},
                                  {"name": "firstname", "value": "Bench"}],
                       "context": {"pageUri": "https://example.com/sign-up"}})
@@ -93,96 +241,296 @@ async def submit_for(seconds: float, targets: list[tuple[int, str]],
             else:
                 answer.raise_for_status()
                 accepted += 1
+                latencies.append(time.monotonic() - began)
 
     await asyncio.gather(*[visitor(n) for n in range(FORM_CLIENTS)])
-    return accepted, refused, time.monotonic() - started
+    return accepted, refused, time.monotonic() - started, latencies
 
 
-async def form_rates() -> list[Figure]:
-    async with httpx.AsyncClient(base_url=GATEWAY, timeout=60) as client:
-        targets = [await portal_with_form(client) for _ in range(PORTALS)]
-    one = [httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=FORM_CLIENTS))]
-    many = [httpx.AsyncClient(timeout=60, transport=httpx.AsyncHTTPTransport(
+async def in_process_submissions(pool: asyncpg.Pool, portal: int, form: str
+                                 ) -> tuple[float, float]:
+    """(submissions/s, SQL statements per submission) through FormsHandler, no HTTP."""
+    handler = FormsHandler(MarketingUnitOfWork(pool))
+    run = uuid.uuid4().hex[:8]
+    queue = list(range(IN_PROCESS_SUBMISSIONS))
+
+    async def worker() -> None:
+        while queue:
+            n = queue.pop()
+            await handler.submit(portal, form, [("email", f"p-{run}-{n}@example.com"),
+                                                ("firstname", "Bench")],
+                                 page_uri="https://example.com/sign-up")
+
+    CountingConnection.statements = 0
+    started = time.monotonic()
+    await asyncio.gather(*[worker() for _ in range(16)])
+    elapsed = time.monotonic() - started
+    return IN_PROCESS_SUBMISSIONS / elapsed, CountingConnection.statements / IN_PROCESS_SUBMISSIONS
+
+
+async def raw_transactions(pool: asyncpg.Pool) -> float:
+    """One transaction per submission inserting its payload: PostgreSQL's own pace."""
+    async with pool.acquire() as conn:
+        await conn.execute("CREATE TABLE IF NOT EXISTS bench_raw (id bigserial PRIMARY KEY,"
+                           " properties jsonb NOT NULL)")
+    queue = list(range(IN_PROCESS_SUBMISSIONS))
+
+    async def worker() -> None:
+        while queue:
+            n = queue.pop()
+            async with pool.acquire() as conn, conn.transaction():
+                await conn.execute("INSERT INTO bench_raw (properties) VALUES ($1)",
+                                   {"email": f"raw-{n}@example.com", "firstname": "Bench"})
+
+    started = time.monotonic()
+    await asyncio.gather(*[worker() for _ in range(16)])
+    return IN_PROCESS_SUBMISSIONS / (time.monotonic() - started)
+
+
+async def form_rates(copy: RecordsCopy, pool: asyncpg.Pool) -> list[Figure]:
+    async with httpx.AsyncClient(timeout=60) as client:
+        targets = [await portal_with_form(copy, client) for _ in range(PORTALS)]
+    clients = [httpx.AsyncClient(timeout=60, transport=httpx.AsyncHTTPTransport(
         local_address=f"127.0.0.{10 + i}")) for i in range(SOURCES)]
     try:
-        limited, limited_429, limited_s = await submit_for(min(FORM_SECONDS, 10), targets[:1],
-                                                           one)
-        accepted, refused, elapsed = await submit_for(FORM_SECONDS, targets, many)
+        cpu_before = copy.cpu_seconds()
+        accepted, refused, elapsed, latencies = await submit_for(copy, FORM_SECONDS, targets,
+                                                                 clients)
+        cpu = copy.cpu_seconds() - cpu_before
     finally:
-        for c in one + many:
+        for c in clients:
             await c.aclose()
+    handler_rate, statements = await in_process_submissions(pool, *targets[0])
+    raw_rate = await raw_transactions(pool)
     allowed = min(PORTALS * 200, SOURCES * 20)
+    end_to_end = accepted / elapsed
     return [
-        Figure("form submissions, one portal and one address", limited / limited_s, "sub/s",
-               f"{limited_429:,} refused (429): the limit is 200 per address per 10 s"),
-        Figure(f"form submissions, {PORTALS} portals x {SOURCES} addresses", accepted / elapsed,
-               "sub/s", f"{accepted:,} new contacts in {elapsed:.0f} s, {refused:,} 429s; "
-               f"the limits allow {allowed}/s here"),
+        Figure(f"form submissions end to end, {PORTALS} portals x {SOURCES} addresses",
+               end_to_end, "sub/s",
+               f"{accepted:,} new contacts in {elapsed:.0f} s, {refused:,} 429s "
+               f"(the public limits allow {allowed:.0f}/s here); p50 "
+               f"{percentile(latencies, .5) * 1000:.0f} ms, p99 "
+               f"{percentile(latencies, .99) * 1000:.0f} ms"),
+        Figure("records service CPU per submission", cpu / max(accepted, 1) * 1000, "ms",
+               f"{cpu / elapsed * 100:.0f} % of one core during the run (HTTP, the write, "
+               "the outbox relay, its consumers)"),
+        Figure("form submissions in-process (FormsHandler, no HTTP)", handler_rate, "sub/s",
+               f"{statements:.1f} SQL statements per submission (BEGIN/COMMIT included)"),
+        Figure("raw PostgreSQL: a transaction inserting the payload", raw_rate, "tx/s",
+               "16 connections, one INSERT per transaction"),
+        Figure("forms end to end / raw transactions", end_to_end / raw_rate, "x"),
     ]
 
 
 # ---- active list membership lag --------------------------------------------------------
 
 
-async def list_lags() -> list[Figure]:
-    joined_city = f"Joined {uuid.uuid4().hex[:8]}"
-    throttled: list[int] = []
-    async with httpx.AsyncClient(base_url=GATEWAY, timeout=60) as client:
-        account_id, tokens = await account_with_tokens(client, LIST_RATE / 100 + 2)
-        contacts: list[int] = []
-        for start in range(0, LIST_WRITES, 100):
-            answer = await send(client, "POST", "/crm/v3/objects/contacts/batch/create",
-                                tokens, {"inputs": [
-                                    {"properties": {"email": f"l-{joined_city[7:]}-{i}@example.com",
-                                                    "city": "Amsterdam"}}
-                                    for i in range(start, min(LIST_WRITES, start + 100))]},
-                                throttled)
-            contacts += [int(r["id"]) for r in answer.json()["results"]]
-        created = await send(client, "POST", "/crm/v3/lists", tokens, {
-            "name": "Bench joined", "objectTypeId": "0-1", "processingType": "DYNAMIC",
-            "filterGroups": [{"filters": [
-                {"propertyName": "city", "operator": "EQ", "value": joined_city}]}]}, throttled)
-        list_id = int(created.json()["list"]["listId"])
-        batches = [contacts[i:i + 100] for i in range(0, len(contacts), 100)]
-        answered: dict[int, float] = {}
+class MembershipEvents:
+    """The list-membership events of one account, read from the end of crm.lists.v1:
+    (kind, list id, record id) -> changed_at in epoch seconds."""
+
+    def __init__(self, account_id: int) -> None:
+        self.account_id = account_id
+        self.consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False)
+        self.seen: dict[tuple[str, int, int], float] = {}
+        self.task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        await self.consumer.start()
+        parts = [TopicPartition(topics.LISTS.name, p) for p in range(topics.LISTS.partitions)]
+        self.consumer.assign(parts)
+        await self.consumer.seek_to_end(*parts)
+        for part in parts:
+            await self.consumer.position(part)
+        self.task = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        while True:
+            for messages in (await self.consumer.getmany(timeout_ms=200)).values():
+                for message in messages:
+                    kind = dict(message.headers).get("ce_type", b"").decode()
+                    if not kind.startswith("crm.list.membership."):
+                        continue
+                    data = json.loads(message.value)
+                    if data["account_id"] == self.account_id:
+                        changed = datetime.fromisoformat(data["changed_at"]).timestamp()
+                        self.seen[(kind.split(".")[3], data["list_id"],
+                                   data["record_id"])] = changed
+
+    async def stop(self) -> None:
+        if self.task:
+            self.task.cancel()
+        await self.consumer.stop()
+
+
+async def create_contacts(copy: RecordsCopy, client: httpx.AsyncClient,
+                          headers: dict[str, str], run: str) -> list[int]:
+    ids: list[int] = []
+
+    async def create(start: int) -> None:
+        answer = await client.post(f"{copy.url}/crm/v3/objects/contacts/batch/create",
+                                   headers=headers, json={"inputs": [
+                                       {"properties": {"email": f"l-{run}-{i}@example.com",
+                                                       "city": "Start"}}
+                                       for i in range(start, min(LIST_CONTACTS, start + 100))]})
+        answer.raise_for_status()
+        ids.extend(int(r["id"]) for r in answer.json()["results"])
+
+    starts = list(range(0, LIST_CONTACTS, 100))
+    for i in range(0, len(starts), 8):
+        await asyncio.gather(*[create(s) for s in starts[i:i + 8]])
+    return sorted(ids)
+
+
+async def consumer_in_process(pool: asyncpg.Pool, account_id: int, contacts: list[int],
+                              city: str) -> tuple[float, float]:
+    """(snapshots/s, SQL statements per batch of CONSUMER_BATCH) through the membership
+    consumer's handler on its own transaction, without Kafka: every snapshot moves its
+    contact into one more list (and out of another)."""
+    now = datetime.now(UTC)
+    events = [CloudEvent.of(records_v1.RecordUpdated(
+        account_id=account_id, object_type="contacts", record_id=c, version=1_000_000,
+        properties={"email": f"x{c}@example.com", "city": city}, created_at=now,
+        updated_at=now, changes=[]), source="/bench", account_id=account_id,
+        subject=f"contacts/{c}") for c in contacts]
+    CountingConnection.statements = 0
+    started = time.monotonic()
+    for i in range(0, len(events), CONSUMER_BATCH):
+        async with pool.acquire() as conn, conn.transaction():
+            await list_membership_events(conn, events[i:i + CONSUMER_BATCH])
+    elapsed = time.monotonic() - started
+    batches = -(-len(events) // CONSUMER_BATCH)
+    return len(events) / elapsed, CountingConnection.statements / batches
+
+
+async def raw_kafka_fetch(count: int) -> float:
+    """Fetch the last `count` record events of crm.records.v1, as a consumer would."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        parts = [TopicPartition(topics.RECORDS.name, p) for p in range(topics.RECORDS.partitions)]
+        consumer.assign(parts)
+        ends = await consumer.end_offsets(parts)
+        for part in parts:
+            consumer.seek(part, max(0, ends[part] - count // len(parts)))
+        started, read = time.monotonic(), 0
+        while read < count // len(parts) * len(parts) and time.monotonic() - started < 30:
+            for messages in (await consumer.getmany(timeout_ms=500, max_records=500)).values():
+                read += len(messages)
+        return read / (time.monotonic() - started)
+    finally:
+        await consumer.stop()
+
+
+async def watch_outbox(copy: RecordsCopy, client: httpx.AsyncClient,
+                       ages: list[float]) -> None:
+    """Sample the copy's crm_outbox_oldest_age_seconds once a second."""
+    while True:
+        try:
+            answer = await client.get(f"{copy.url}/metrics")
+            ages += [float(line.rsplit(" ", 1)[1]) for line in answer.text.splitlines()
+                     if line.startswith("crm_outbox_oldest_age_seconds{")]
+        except httpx.HTTPError:
+            pass
+        await asyncio.sleep(1)
+
+
+async def list_lags(copy: RecordsCopy, pool: asyncpg.Pool) -> list[Figure]:
+    run = uuid.uuid4().hex[:8]
+    cities = [f"J{r + 1} {run}" for r in range(ROUNDS)]
+    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(
+            max_connections=CONCURRENCY)) as client:
+        account_id, headers = await copy.new_account(client)
+        contacts = await create_contacts(copy, client, headers, run)
+        list_ids = []
+        for city in cities:
+            created = await client.post(f"{copy.url}/crm/v3/lists", headers=headers, json={
+                "name": f"Bench {city}", "objectTypeId": "0-1", "processingType": "DYNAMIC",
+                "filterGroups": [{"filters": [
+                    {"propertyName": "city", "operator": "EQ", "value": city}]}]})
+            created.raise_for_status()
+            list_ids.append(int(created.json()["list"]["listId"]))
+        batches = [(r, contacts[i:i + 100]) for r in range(ROUNDS)
+                   for i in range(0, len(contacts), 100)]
+        answered: dict[tuple[int, int], float] = {}  # (round, contact) -> response
+        events = MembershipEvents(account_id)
+        await events.start()
+
+        per_round = len(batches) // ROUNDS
+        done = [asyncio.Event() for _ in batches]
 
         async def update(index: int) -> None:
-            await send(client, "POST", "/crm/v3/objects/contacts/batch/update", tokens, {
-                "inputs": [{"id": str(c), "properties": {"city": joined_city}}
-                           for c in batches[index]]}, throttled)
+            round_, ids = batches[index]
+            if round_:  # a contact's writes in order: its previous one has answered
+                await done[index - per_round].wait()
+            answer = await client.post(
+                f"{copy.url}/crm/v3/objects/contacts/batch/update", headers=headers,
+                json={"inputs": [{"id": str(c), "properties": {"city": cities[round_]}}
+                                 for c in ids]})
+            answer.raise_for_status()
             now = time.time()
-            answered.update(dict.fromkeys(batches[index], now))
+            answered.update({(round_, c): now for c in ids})
+            done[index].set()
 
-        elapsed = await paced(len(batches), LIST_RATE / 100, update)
+        def reflected(round_: int, contact: int) -> float | None:
+            """When the consumer applied this write or a newer one of the same contact (a
+            batch holding two snapshots of a contact applies only the newest)."""
+            joins = [events.seen.get(("joined", list_ids[r], contact))
+                     for r in range(round_, ROUNDS)]
+            return min((at for at in joins if at is not None), default=None)
 
-    conn = await asyncpg.connect(RECORDS_DB)
-    try:
-        deadline = time.monotonic() + SETTLE_TIMEOUT
-        while True:
-            rows = await conn.fetch(
-                "SELECT record_id, extract(epoch FROM added_at) AS at FROM list_memberships"
-                " WHERE account_id = $1 AND list_id = $2", account_id, list_id)
-            if len(rows) >= len(answered) or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(1)
-    finally:
-        await conn.close()
-    lags = [float(r["at"]) - answered[r["record_id"]] for r in rows
-            if r["record_id"] in answered]
-    stored = sorted(float(r["at"]) for r in rows)
-    consumer_rate = (len(stored) - 1) / (stored[-1] - stored[0]) if len(stored) > 1 else 0.0
+        outbox_ages: list[float] = []
+        watcher = asyncio.create_task(watch_outbox(copy, client, outbox_ages))
+        try:
+            cpu_before = copy.cpu_seconds()
+            elapsed = await paced(len(batches), LIST_RATE / 100, update)
+            cpu = copy.cpu_seconds() - cpu_before
+            deadline = time.monotonic() + SETTLE_TIMEOUT
+            while time.monotonic() < deadline and any(
+                    reflected(r, c) is None for r, c in answered):
+                await asyncio.sleep(0.5)
+        finally:
+            watcher.cancel()
+            await events.stop()
+    applied_at = {key: reflected(*key) for key in answered}
+    lags = [at - answered[key] for key, at in applied_at.items() if at is not None]
+    superseded = sum(("joined", list_ids[r], c) not in events.seen for r, c in answered)
+    applied = sorted(events.seen.values())
+    pace = (len(applied) - 1) / (applied[-1] - applied[0]) if len(applied) > 1 else 0.0
+    handler_rate, statements = await consumer_in_process(pool, account_id, contacts,
+                                                         f"J1 {run}")
+    fetch_rate = await raw_kafka_fetch(len(contacts))
     return [
-        Figure("contacts updated into an active list", len(answered) / elapsed, "writes/s",
-               f"{len(answered):,} in batches of 100, target {LIST_RATE:.0f}/s; "
-               f"{retried(throttled)}"),
+        Figure("contacts updated, each joining one active list and leaving another",
+               len(answered) / elapsed, "writes/s",
+               f"{len(answered):,} in {elapsed:.0f} s, batches of 100, target "
+               f"{LIST_RATE:.0f}/s; 3 active lists; the records service used "
+               f"{cpu / elapsed * 100:.0f} % of one core"),
         Figure("active list membership lag p50", percentile(lags, .5) * 1000, "ms",
-               "batch response -> list_memberships.added_at"),
+               "batch update response -> the consumer applied its join and leave"),
         Figure("active list membership lag p99", percentile(lags, .99) * 1000, "ms",
-               f"{len(answered) - len(lags)} not members within {SETTLE_TIMEOUT:.0f} s"),
-        Figure("memberships stored per second", consumer_rate, "rec/s",
-               "first to last added_at: the membership consumer's pace under this load"),
+               f"{len(answered) - len(lags)} of {len(answered):,} writes not applied within "
+               f"{SETTLE_TIMEOUT:.0f} s; {superseded} applied with a newer one in its batch"),
+        Figure("outbox relay: oldest unpublished event, p50 / max", percentile(
+            outbox_ages, .5) * 1000, "ms", f"max {max(outbox_ages, default=0) * 1000:,.0f} ms "
+            "(sampled each second): the part of the lag before the event is on Kafka"),
+        Figure("membership changes applied per second", pace, "chg/s",
+               "first to last change: the consumer's pace under this load"),
+        Figure("membership consumer handler in-process", handler_rate, "events/s",
+               f"batches of {CONSUMER_BATCH}, {statements:.0f} SQL statements per batch"),
+        Figure("raw Kafka fetch of as many record events", fetch_rate, "msg/s"),
     ]
 
 
 async def run() -> list[Figure]:
-    return await form_rates() + await list_lags()
+    async with RecordsCopy() as copy:
+        pool = await copy.pool()
+        try:
+            return await form_rates(copy, pool) + await list_lags(copy, pool)
+        finally:
+            await pool.close()
+
+
+if __name__ == "__main__":
+    for figure in asyncio.run(run()):
+        print(f"  {figure.name:<66} {figure.render():>16}  {figure.note}")

@@ -12,6 +12,8 @@ customer that has no value at all.
 
 from __future__ import annotations
 
+import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -126,39 +128,57 @@ def compile_condition(condition: Condition, value_type: str) -> Predicate:
     """A predicate on a raw stored value; values that do not parse never match.
 
     Cached because profiles are few and customers many: each condition is read once.
-    The condition must already be valid (see condition_errors)."""
+    The predicate is one closure over a ready parser and comparison (it runs for every
+    event of every customer in a recompute). The condition must already be valid (see
+    condition_errors)."""
     op = condition.operator
     if op == "is_known":
         return is_known
     if op == "is_unknown":
         return lambda raw: not is_known(raw)
-
-    def read(raw: str | None) -> Any:
-        if not is_known(raw):
-            return None
-        try:
-            return parse_value(value_type, raw)  # type: ignore[arg-type]
-        except (ValueError, OverflowError):
-            return None
-
-    def known(test: Callable[[Any], bool]) -> Predicate:
-        def predicate(raw: str | None) -> bool:
-            value = read(raw)
-            return value is not None and test(value)
-        return predicate
-
+    parse = _PARSERS.get(value_type) or (lambda raw: parse_value(value_type, raw))
     if op in SINGLE_VALUE_OPERATORS:
-        target = parse_value(value_type, condition.value)  # type: ignore[arg-type]
-        tests: dict[str, Callable[[Any], bool]] = {
-            "eq": lambda v: v == target, "neq": lambda v: v != target,
-            "gt": lambda v: v > target, "gte": lambda v: v >= target,
-            "lt": lambda v: v < target, "lte": lambda v: v <= target,
-        }
-        return known(tests[op])
-    if op == "between":
+        compare, target = _COMPARISONS[op], parse_value(value_type, condition.value)  # type: ignore[arg-type]
+
+        def test(value: Any) -> bool:
+            return compare(value, target)
+    elif op == "between":
         low, high = (parse_value(value_type, raw) for raw in condition.values)
-        return known(lambda v: low <= v <= high)
-    members = frozenset(parse_value(value_type, raw) for raw in condition.values)
-    if op == "in":
-        return known(lambda v: v in members)
-    return known(lambda v: v not in members)
+
+        def test(value: Any) -> bool:
+            return low <= value <= high
+    else:
+        members = frozenset(parse_value(value_type, raw) for raw in condition.values)
+        wanted = op == "in"
+
+        def test(value: Any) -> bool:
+            return (value in members) is wanted
+
+    def predicate(raw: str | None) -> bool:
+        if raw is None or raw == "":
+            return False  # unknown: only is_unknown matches
+        try:
+            value = parse(raw)
+        except (ValueError, OverflowError):
+            return False
+        return test(value)
+    return predicate
+
+
+def _parse_number(raw: str) -> float:
+    number = float(raw)
+    if not math.isfinite(number):
+        raise ValueError("not a finite number")
+    return number
+
+
+# The common types' parsers, the same readings as parse_value without its dispatch.
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    "number": _parse_number,
+    "string": str.casefold,
+    "enumeration": str,
+}
+_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": operator.eq, "neq": operator.ne, "gt": operator.gt, "gte": operator.ge,
+    "lt": operator.lt, "lte": operator.le,
+}

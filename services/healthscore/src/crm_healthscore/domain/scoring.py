@@ -29,11 +29,10 @@ import heapq
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from functools import lru_cache
+from datetime import UTC, datetime, timedelta
 
 from .bands import band
-from .conditions import compile_condition
+from .conditions import Predicate, compile_condition
 from .facts import CustomerFacts, Event
 from .profile import EVENT_PROPERTY_TYPES, EventRule, Group, Profile, PropertyRule
 
@@ -78,151 +77,241 @@ class ScoreResult:
 
 def score(profile: Profile, facts: CustomerFacts, now: datetime) -> ScoreResult:
     """Score one customer with one profile at `now` (timezone-aware). Pure: the same
-    profile, facts and instant give the same result, whatever the order of the events."""
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    plans = _plan(profile, facts)
-    states = [[plan.at(now) for plan in group_plans] for group_plans in plans]
-    raws = [_sum_points(group_states) for group_states in states]
-    value = _rounded(_total(profile.groups, raws))
-    groups = tuple(
-        GroupResult(
-            name=group.name,
-            kind=group.kind,
-            max_points=group.max_points,
-            raw_points=round(raw, 6),
-            capped_points=round(_cap(group, raw), 6),
-            matched=tuple(
-                RuleMatch(index, _describe(rule), state.count, round(state.points, 6),
-                          state.event_ids)
-                for index, (rule, state) in enumerate(zip(group.rules, group_states, strict=True))
-                if state.matched
-            ),
+    profile, facts and instant give the same result, whatever the order of the events.
+    To score many customers with one profile, make one Scorer and reuse it."""
+    return Scorer(profile).score(facts, now)
+
+
+class Scorer:
+    """One profile made ready once for many customers (a recompute scores thousands
+    with each live profile): conditions parsed, timings and descriptions made. Times
+    are integer microseconds since the epoch inside, so window edges and decay steps
+    stay exact and cost integer arithmetic, not datetime objects."""
+
+    def __init__(self, profile: Profile):
+        self.profile = profile
+        self.groups = [(group, _Timing.of(group), [_compile(rule, profile) for rule in group.rules])
+                       for group in profile.groups]
+        self.event_types = frozenset(rule.event_type for group in profile.groups
+                                     for rule in group.rules if isinstance(rule, EventRule))
+
+    def score(self, facts: CustomerFacts, now: datetime) -> ScoreResult:
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        at = _micros(now)
+        plans = self._plan(facts)
+        states = [[plan.at(at) for plan in group_plans] for group_plans in plans]
+        raws = [_sum_points(group_states) for group_states in states]
+        value = _rounded(_total(self.profile.groups, raws))
+        groups = tuple(
+            GroupResult(
+                name=group.name,
+                kind=group.kind,
+                max_points=group.max_points,
+                raw_points=round(raw, 6),
+                capped_points=round(_cap(group, raw), 6),
+                matched=tuple(
+                    RuleMatch(index, compiled.description, state.count,
+                              round(state.points, 6), state.event_ids())
+                    for index, (compiled, state) in enumerate(zip(rules, group_states, strict=True))
+                    if state.matched
+                ),
+            )
+            for (group, _, rules), raw, group_states in zip(self.groups, raws, states, strict=True)
         )
-        for group, raw, group_states in zip(profile.groups, raws, states, strict=True)
-    )
-    return ScoreResult(
-        profile_id=profile.id,
-        customer_id=facts.customer_id,
-        score=value,
-        band=band(value, profile.bands),
-        groups=groups,
-        computed_at=now,
-        next_change_at=_next_change(profile.groups, plans, states, raws, value),
-    )
+        next_change = _next_change(self.profile.groups, plans, states, raws, value)
+        return ScoreResult(
+            profile_id=self.profile.id,
+            customer_id=facts.customer_id,
+            score=value,
+            band=band(value, self.profile.bands),
+            groups=groups,
+            computed_at=now,
+            next_change_at=None if next_change is None else _instant(next_change),
+        )
+
+    def _plan(self, facts: CustomerFacts) -> list[list[_PropertyPlan | _EventPlan]]:
+        read = self.event_types
+        by_type: dict[str, list[tuple[int, Event]]] = {}
+        for occurred, _, event in sorted(
+                ((_micros(event.occurred_at), event.id, event)
+                 for event in facts.events if event.type in read), reverse=True):
+            by_type.setdefault(event.type, []).append((occurred, event))
+        return [
+            [_PropertyPlan(compiled, facts) if isinstance(compiled, _CompiledPropertyRule)
+             else _EventPlan(compiled, timing, by_type.get(compiled.rule.event_type, ()))
+             for compiled in rules]
+            for _, timing, rules in self.groups
+        ]
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _micros(at: datetime) -> int:
+    return (at - _EPOCH) // _MICROSECOND
+
+
+def _instant(micros: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=micros)
 
 
 @dataclass(frozen=True)
 class _Timing:
-    """How an event group counts time: a window, a decay, or neither (full weight)."""
+    """How an event group counts time (in microseconds): a window, a decay, or neither
+    (full weight)."""
 
-    window: timedelta | None = None
+    window: int | None = None
     keep: float = 1.0  # share of the points kept at each decay step
-    period: timedelta | None = None
+    period: int | None = None
 
     @staticmethod
     def of(group: Group) -> _Timing:
         if group.window_days is not None:
-            return _Timing(window=timedelta(days=group.window_days))
+            return _Timing(window=timedelta(days=group.window_days) // _MICROSECOND)
         if group.decay is not None:
             return _Timing(keep=1 - group.decay.percent / 100,
-                           period=MONTH * group.decay.every_months)
+                           period=MONTH * group.decay.every_months // _MICROSECOND)
         return _Timing()
-
-    def read(self, event: Event, at: datetime) -> tuple[float, datetime | None, datetime | None]:
-        """The event at `at`: its weight (0 when it does not count), the next instant it
-        starts or stops counting, and the next instant its weight changes."""
-        occurred = event.occurred_at
-        if occurred > at:
-            return 0.0, occurred, occurred
-        if self.window is not None:
-            leaves = occurred + self.window
-            return (1.0, leaves, leaves) if leaves > at else (0.0, None, None)
-        if self.period is not None:
-            steps = (at - occurred) // self.period
-            weight = self.keep ** steps
-            if weight == 0:
-                return 0.0, None, None
-            step = occurred + (steps + 1) * self.period
-            # only a full (100 %) cut makes an event stop counting
-            return weight, step if self.keep == 0 else None, step
-        return 1.0, None, None
 
 
 @dataclass(frozen=True)
-class _RuleState:
-    points: float
-    matched: bool
-    count: int = 0
-    event_ids: tuple[str, ...] = ()
-    next_change: datetime | None = None
-    # An upper bound on how far this rule's points can still move by time alone.
-    variation: float = 0.0
+class _CompiledPropertyRule:
+    name: str
+    predicate: Predicate
+    points: int
+    description: str
 
 
-class _PropertyPlan:
-    def __init__(self, rule: PropertyRule, profile: Profile, facts: CustomerFacts):
+@dataclass(frozen=True)
+class _CompiledEventRule:
+    rule: EventRule
+    where: Predicate | None
+    description: str
+
+
+def _compile(rule: PropertyRule | EventRule,
+             profile: Profile) -> _CompiledPropertyRule | _CompiledEventRule:
+    if isinstance(rule, PropertyRule):
         name = rule.when.property
         if name not in profile.property_types:
             raise ValueError(f"profile {profile.id} has no type for '{name}': "
                              "save it through prepare_profile")
-        predicate = compile_condition(rule.when, profile.property_types[name])
-        matched = predicate(facts.properties.get(name))
-        self.state = _RuleState(points=float(rule.points) if matched else 0.0, matched=matched)
+        return _CompiledPropertyRule(
+            name, compile_condition(rule.when, profile.property_types[name]), rule.points,
+            rule.describe())
+    where = None if rule.where is None else compile_condition(
+        rule.where, EVENT_PROPERTY_TYPES[rule.event_type][rule.where.property])
+    return _CompiledEventRule(rule, where, rule.describe())
 
-    def at(self, at: datetime) -> _RuleState:
+
+class _RuleState:
+    """One rule at one instant."""
+
+    __slots__ = ("points", "matched", "count", "counted", "next_change", "variation")
+
+    def __init__(self, points: float, matched: bool, counted: Sequence[Event] = (),
+                 next_change: int | None = None, variation: float = 0.0):
+        self.points = points
+        self.matched = matched
+        self.count = len(counted)
+        self.counted = counted  # the events that count, newest first
+        self.next_change = next_change
+        # An upper bound on how far this rule's points can still move by time alone.
+        self.variation = variation
+
+    def event_ids(self) -> tuple[str, ...]:
+        return tuple(event.id for event in self.counted)
+
+
+class _PropertyPlan:
+    __slots__ = ("state",)
+
+    def __init__(self, compiled: _CompiledPropertyRule, facts: CustomerFacts):
+        matched = compiled.predicate(facts.properties.get(compiled.name))
+        self.state = _RuleState(float(compiled.points) if matched else 0.0, matched)
+
+    def at(self, at: int) -> _RuleState:
         return self.state  # properties do not change with time
 
 
 class _EventPlan:
-    def __init__(self, rule: EventRule, timing: _Timing, of_type: Sequence[Event]):
+    __slots__ = ("rule", "timing", "relevant", "matching_ids")
+
+    def __init__(self, compiled: _CompiledEventRule, timing: _Timing,
+                 of_type: Sequence[tuple[int, Event]]):
+        rule = compiled.rule
         self.rule = rule
         self.timing = timing
-        self.of_type = of_type  # newest first
-        if rule.where is None:
-            self.matching = of_type
+        if compiled.where is None:
+            matching = of_type
         else:
-            name = rule.where.property
-            predicate = compile_condition(rule.where, EVENT_PROPERTY_TYPES[rule.event_type][name])
-            self.matching = [e for e in of_type if predicate(e.properties.get(name))]
-        self.matching_ids = {e.id for e in self.matching}
+            name, predicate = rule.where.property, compiled.where  # type: ignore[union-attr]
+            matching = [item for item in of_type if predicate(item[1].properties.get(name))]
+        # `latest` reads every event of its type (the newest must meet `where`)
+        self.relevant = of_type if rule.mode == "latest" else matching
+        self.matching_ids = {event.id for _, event in matching} \
+            if rule.mode == "latest" and compiled.where is not None else None
 
-    def at(self, at: datetime) -> _RuleState:
+    def at(self, at: int) -> _RuleState:
+        """The rule at `at`. Each relevant event weighs 1, or its decay weight, while it
+        counts; the instants where an event starts or stops counting, or its weight
+        steps, are where the rule's points may change next."""
         rule, timing = self.rule, self.timing
-        relevant = self.of_type if rule.mode == "latest" else self.matching
-        reads = [(event, *timing.read(event, at)) for event in relevant]
-        counted = [(event, weight, step) for event, weight, _, step in reads if weight > 0]
-        changes = [change for _, _, change, _ in reads if change is not None]
+        window, period, keep = timing.window, timing.period, timing.keep
+        counted: list[tuple[Event, float, int | None]] = []
+        changes: list[int] = []  # instants an event starts or stops counting
+        for occurred, event in self.relevant:  # newest first
+            if occurred > at:  # dated later: counts from its own instant
+                changes.append(occurred)
+            elif window is not None:
+                leaves = occurred + window
+                if leaves <= at:
+                    break  # this one and every older one are out of the window
+                counted.append((event, 1.0, leaves))
+                changes.append(leaves)
+            elif period is not None:
+                steps = (at - occurred) // period
+                weight = keep ** steps
+                if weight == 0:
+                    continue
+                step = occurred + (steps + 1) * period
+                counted.append((event, weight, step))
+                if keep == 0:  # only a full (100 %) cut makes an event stop counting
+                    changes.append(step)
+            else:
+                counted.append((event, 1.0, None))
         pending = len(changes)  # events still to start or stop counting
         weighted = None  # the counted event whose decay steps move the points
-        if rule.mode == "each":
+        mode = rule.mode
+        if mode == "each":
             matched = bool(counted)
             points = rule.points * sum(weight for _, weight, _ in counted)
             changes += [step for _, _, step in counted if step is not None]
-        elif rule.mode == "at_least":
+        elif mode == "at_least":
             matched = len(counted) >= rule.count
             weighted = counted[rule.count - 1] if matched else None
-        elif rule.mode == "at_most":
+        elif mode == "at_most":
             matched = len(counted) <= rule.count
             points = float(rule.points) if matched else 0.0
         else:  # latest: the newest counted event of the type must meet `where`
             matched = bool(counted) and (
-                rule.where is None or counted[0][0].id in self.matching_ids)
+                self.matching_ids is None or counted[0][0].id in self.matching_ids)
             weighted = counted[0] if matched else None
             counted = counted[:1] if matched else []
         if weighted is not None:
             points = rule.points * weighted[1]
             if weighted[2] is not None:
                 changes.append(weighted[2])
-        elif rule.mode in ("at_least", "latest"):
+        elif mode in ("at_least", "latest"):
             points = 0.0
         return _RuleState(
-            points=points,
-            matched=matched,
-            count=len(counted),
-            event_ids=tuple(event.id for event, _, _ in counted),
-            next_change=min(changes, default=None),
-            variation=_variation(rule, timing, points, pending),
+            points,
+            matched,
+            [event for event, _, _ in counted],
+            min(changes, default=None),
+            _variation(rule, timing, points, pending),
         )
 
 
@@ -236,22 +325,7 @@ def _variation(rule: EventRule, timing: _Timing, points: float, pending: int) ->
     return fading + abs(rule.points) * pending
 
 
-def _plan(profile: Profile, facts: CustomerFacts) -> list[list[_PropertyPlan | _EventPlan]]:
-    by_type: dict[str, list[Event]] = {}
-    for event in sorted(facts.events, key=lambda e: (e.occurred_at, e.id), reverse=True):
-        by_type.setdefault(event.type, []).append(event)
-    plans: list[list[_PropertyPlan | _EventPlan]] = []
-    for group in profile.groups:
-        timing = _Timing.of(group)
-        plans.append([
-            _PropertyPlan(rule, profile, facts) if isinstance(rule, PropertyRule)
-            else _EventPlan(rule, timing, by_type.get(rule.event_type, []))
-            for rule in group.rules
-        ])
-    return plans
-
-
-def _next_change(groups, plans, states, raws, value: int) -> datetime | None:
+def _next_change(groups, plans, states, raws, value: int) -> int | None:
     states = [list(group_states) for group_states in states]
     raws = list(raws)
     heap = [(state.next_change, g, r)
@@ -276,11 +350,6 @@ def _next_change(groups, plans, states, raws, value: int) -> datetime | None:
         if _rounded(total) != value:
             return instant
     return instant
-
-
-@lru_cache(maxsize=4096)
-def _describe(rule: PropertyRule | EventRule) -> str:
-    return rule.describe()
 
 
 def _sum_points(states: Sequence[_RuleState]) -> float:

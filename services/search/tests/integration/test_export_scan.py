@@ -105,11 +105,14 @@ async def test_pages_by_keyset_with_named_associations(client):  # R-EXP-4 R-SRC
     page = first.json()
     assert [hit["id"] for hit in page["results"]] == ["1", "2", "3", "4", "5"]
     assert page["results"][0]["properties"] == {"email": "c1@x.io"}
-    companies = page["results"][0]["associations"]["companies"]
-    assert [(c["id"], c["properties"]["name"]) for c in companies] == [
-        ("101", "Acme"), ("102", "=Bad Co"), ("103", "")]  # both directions, by id
-    assert [c["id"] for c in page["results"][1]["associations"]["companies"]] == ["101"]
+    assert page["results"][0]["associations"]["companies"] == ["101", "102", "103"]  # both ways
+    assert page["results"][1]["associations"]["companies"] == ["101"]
     assert page["results"][2]["associations"]["companies"] == []  # removed pair
+    # each associated record once a page, with the properties asked for
+    assert page["associatedRecords"] == {"companies": {
+        "101": {"name": "Acme", "domain": "d101.io"},
+        "102": {"name": "=Bad Co", "domain": "d102.io"},
+        "103": {"name": "", "domain": "d103.io"}}}
     assert page["paging"]["next"]["after"] == "5"
 
     ids, after = [], "0"
@@ -122,8 +125,9 @@ async def test_pages_by_keyset_with_named_associations(client):  # R-EXP-4 R-SRC
 
 async def test_association_limit_keeps_the_first_by_id(client):  # R-EXP-4
     body = {"limit": 1, "associations": [{**COMPANY_NAMES, "limit": 2}]}
-    hit = (await _scan(client, ADMIN, body)).json()["results"][0]
-    assert [c["id"] for c in hit["associations"]["companies"]] == ["101", "102"]
+    page = (await _scan(client, ADMIN, body)).json()
+    assert page["results"][0]["associations"]["companies"] == ["101", "102"]
+    assert set(page["associatedRecords"]["companies"]) == {"101", "102"}  # only those named
     everything = {"limit": 1, "associations": [{**COMPANY_NAMES, "limit": None}]}
     hit = (await _scan(client, ADMIN, everything)).json()["results"][0]
     assert len(hit["associations"]["companies"]) == 3
@@ -142,7 +146,8 @@ async def test_the_callers_scopes_filter_rows_and_associated_records(client):
     # R-AUTH-3 R-EXP-4: owned scope sees its own contacts and only its own companies.
     answer = (await _scan(client, OWNER, {"limit": 100, "associations": [COMPANY_NAMES]})).json()
     assert [int(h["id"]) for h in answer["results"]] == [i for i in range(1, 13) if i % 2]
-    assert [c["id"] for c in answer["results"][0]["associations"]["companies"]] == ["101", "103"]
+    assert answer["results"][0]["associations"]["companies"] == ["101", "103"]
+    assert set(answer["associatedRecords"]["companies"]) == {"101", "103"}
     assert "paging" not in answer
 
 

@@ -24,8 +24,10 @@ named nor listed). Filters and free text are the hosted search's
 Body: {filterGroups, query, properties, after: "<last id>", limit: 1..10000
 (default 1000), associations: [{toObjectType, properties: [...], limit:
 1..10000 or null (all), default 1000}]}. Answer: {results: [{id, properties,
-associations: {<type>: [{id, properties}]}}], paging.next.after when the page
-was full}. PostgreSQL builds each hit's JSON, so this process only joins text.
+associations: {<type>: [ids]}}], associatedRecords: {<type>: {<id>: properties}}
+(each associated record of the page once, however many rows share it),
+paging.next.after when the page was full}. PostgreSQL builds the JSON, so
+this process only joins text.
 """
 
 from __future__ import annotations
@@ -139,7 +141,9 @@ def _invalid(message: str, where: str) -> ApiError:
 
 def compile_scan(caller: Principal, object_type: str, scan: ScanRequest,
                  property_types: Mapping[str, str], table: str) -> tuple[str, list[Any]]:
-    """One SQL statement answering one page: a text row of JSON per hit.
+    """One SQL statement answering one page: per hit a row (`record_id`, `hit` JSON
+    text); the first row also carries `associated` (JSON text of the page's
+    associated records by type and id, or NULL without associations).
 
     The page itself is compile_search's query (filters, free text, the
     caller's view scope), sorted by record id, with `record_id > after` ANDed
@@ -159,19 +163,31 @@ def compile_scan(caller: Principal, object_type: str, scan: ScanRequest,
         return f"${len(params)}::{sql_type}"
 
     page_properties = _properties_json("p", query.properties, add)
-    ctes, joins, associated = [f"p AS ({compiled.sql})"], [], []
+    ctes, joins, cells, records = [f"p AS ({compiled.sql})"], [], [], []
     if scan.associations:  # PostgreSQL refuses a parameter the statement does not use
         account, from_type = add(caller.account_id, "bigint"), add(object_type, "text")
         ctes.append("span AS (SELECT min(record_id) AS low, max(record_id) AS high FROM p)")
     for n, wanted in enumerate(scan.associations):
-        cells = _associated_sql(caller, wanted, account, from_type, table, params, add)
-        ctes.append(f"a{n} AS ({cells})")
+        pairs = _visible_pairs_sql(caller, wanted, account, from_type, table, params, add)
+        ctes.append(f"v{n} AS ({pairs})")
+        ctes.append(f"a{n} AS (SELECT id, json_agg(other::text ORDER BY other) AS ids"
+                    f" FROM v{n} GROUP BY id)")
+        properties = _properties_json("v", wanted.properties, add)
+        ctes.append(f"r{n} AS (SELECT coalesce(json_object_agg(other::text, properties),"
+                    f" '{{}}'::json) AS byid FROM (SELECT DISTINCT ON (v.other) v.other,"
+                    f" {properties} AS properties FROM v{n} AS v) AS v)")
         joins.append(f" LEFT JOIN a{n} ON a{n}.id = p.record_id")
-        associated.append(f"{add(wanted.to_type, 'text')}, coalesce(a{n}.cells, '[]'::json)")
+        key = add(wanted.to_type, "text")
+        cells.append(f"{key}, coalesce(a{n}.ids, '[]'::json)")
+        records.append(f"{key}, (SELECT byid FROM r{n})")
     hit = (f"json_build_object('id', p.record_id::text, 'properties', {page_properties}, "
-           f"'associations', json_build_object({', '.join(associated)}))::text")
-    sql = (f"WITH {', '.join(ctes)} SELECT p.record_id, {hit} AS hit FROM p{''.join(joins)}"
-           " ORDER BY p.record_id")
+           f"'associations', json_build_object({', '.join(cells)}))::text")
+    associated = "NULL::text"
+    if records:  # computed once (an InitPlan), sent once
+        associated = (f"CASE WHEN p.record_id = (SELECT low FROM span) THEN"
+                      f" json_build_object({', '.join(records)})::text END")
+    sql = (f"WITH {', '.join(ctes)} SELECT p.record_id, {hit} AS hit, {associated} AS associated"
+           f" FROM p{''.join(joins)} ORDER BY p.record_id")
     return sql, params
 
 
@@ -180,8 +196,8 @@ def _properties_json(alias: str, names: Sequence[str], add: Callable[[Any, str],
     as the hosted search answers them; all of them when none are named.
 
     json_object(keys, values) writes JSON text directly: no jsonb is built per row
-    (this runs for every row and every associated record). Values are text, which
-    is what the index stores (the hosted API's string values)."""
+    (this runs for every row). Values are text, which is what the index stores (the
+    hosted API's string values)."""
     if not names:
         return f"{alias}.properties::json"
     keys = add(list(names), "text[]")
@@ -189,10 +205,11 @@ def _properties_json(alias: str, names: Sequence[str], add: Callable[[Any, str],
     return f"json_object({keys}, ARRAY[{values}]::text[])"
 
 
-def _associated_sql(caller: Principal, wanted: AssociatedScan, account: str, from_type: str,
-                    table: str, params: list[Any], add: Callable[[Any, str], str]) -> str:
-    """Per record of the page `p` that has any: `cells`, a JSON array of its visible
-    associated records of one type, the first `limit` by id.
+def _visible_pairs_sql(caller: Principal, wanted: AssociatedScan, account: str,
+                       from_type: str, table: str, params: list[Any],
+                       add: Callable[[Any, str], str]) -> str:
+    """(id, other, properties): the page's records and their visible associated records of
+    one type, the first `limit` of each record by id, with the associated documents.
 
     Set-based, not one subquery per row: the pairs of the page's id span are one
     range scan of an index per direction (the page's rows are a range of ids, so
@@ -206,7 +223,6 @@ def _associated_sql(caller: Principal, wanted: AssociatedScan, account: str, fro
     """
     to_type = add(wanted.to_type, "text")
     limit = add(wanted.limit, "bigint")
-    properties = _properties_json("c", wanted.properties, add)
     scope = visibility_sql(caller, wanted.to_type, owner_column="c.owner_id",
                            first_param=len(params) + 1)
     scope_sql = ""
@@ -223,17 +239,15 @@ def _associated_sql(caller: Principal, wanted: AssociatedScan, account: str, fro
         f" AND a.to_id BETWEEN span.low AND span.high AND a.from_type = {to_type}"
         f" AND a.associated")
     visible = (
-        f"SELECT l.id, c.record_id, {properties} AS properties,"
+        "SELECT l.id, c.record_id AS other, c.properties,"
         " row_number() OVER (PARTITION BY l.id ORDER BY c.record_id) AS position"
         f" FROM (SELECT * FROM ({pairs}) AS span_pairs OFFSET 0) AS l"
         " JOIN p ON p.record_id = l.id"
         f" JOIN {table} AS c ON c.account_id = {account}"
         f" AND c.object_type = {to_type} AND c.record_id = l.other"
         f" WHERE NOT c.archived{scope_sql}")
-    return (
-        "SELECT v.id, json_agg(json_build_object('id', v.record_id::text, 'properties',"
-        f" v.properties) ORDER BY v.record_id) AS cells FROM ({visible}) AS v"
-        f" WHERE {limit} IS NULL OR v.position <= {limit} GROUP BY v.id")
+    return (f"SELECT id, other, properties FROM ({visible}) AS v"
+            f" WHERE {limit} IS NULL OR position <= {limit}")
 
 
 async def fetch_scan(conn: Any, sql: str, params: list[Any]) -> list[Any]:
@@ -260,8 +274,10 @@ async def export_scan(objectType: str, request: Request,
         raise ApiError(400, str(invalid), invalid.hosted_errors()) from None
     async with container.pool.acquire() as conn:
         rows = await fetch_scan(conn, sql, params)
-    paging = ""
+    extra = ""
+    if rows and rows[0]["associated"] is not None:
+        extra += f',"associatedRecords":{rows[0]["associated"]}'
     if len(rows) == scan.limit:  # maybe more: the next page starts after the last id
-        paging = f',"paging":{{"next":{{"after":"{rows[-1]["record_id"]}"}}}}'
+        extra += f',"paging":{{"next":{{"after":"{rows[-1]["record_id"]}"}}}}'
     hits = ",".join(row["hit"] for row in rows)
-    return Response(f'{{"results":[{hits}]{paging}}}', media_type="application/json")
+    return Response(f'{{"results":[{hits}]{extra}}}', media_type="application/json")

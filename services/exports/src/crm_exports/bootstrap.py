@@ -45,7 +45,8 @@ def build(settings: Settings, pool: asyncpg.Pool, directory: IdentityDirectory,
     token_secret = settings.token_secret.get_secret_value()
     http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
     jobs = JobStore(pool)
-    search = SearchClient(http, settings.search_url, settings.page_size)
+    search = SearchClient(http, settings.search_url, settings.page_size,
+                          settings.scan_page_size)
     records = RecordsClient(http, settings.records_url)
     storage = LocalStorage(settings.storage_dir)
     links = Links(link_secret(token_secret), settings.public_base_url)

@@ -25,5 +25,9 @@ class Settings(PlatformSettings):
     # Exports run at the same time by one replica (each one account's oldest).
     # Not `workers`: that platform setting is the number of HTTP processes.
     job_workers: int = 2
-    # Records asked of the search service per page (its maximum is 200).
+    # Records asked of the hosted search per page (its maximum is 200): exports
+    # of fewer than 10,000 records, in the view's order.
     page_size: int = 200
+    # Records per page of search's export scan (its maximum is 10,000): larger
+    # exports, with their associated records' names in the same call.
+    scan_page_size: int = 5000

@@ -1,5 +1,5 @@
-"""Reading every row through search (offset below its cap, keyset above) and
-the job rules around it."""
+"""Reading every row through search (offset pages of the hosted search below its
+cap, the export scan's keyset pages above) and the job rules around it."""
 
 import json
 
@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from crm_exports.adapters.search_client import SearchClient, SearchRefused, UserToken
+from crm_exports.domain.associations import AssociationMode
 from crm_exports.domain.jobs import (
     XLS_MAX_ROWS,
     CannotCancel,
@@ -18,6 +19,7 @@ from crm_exports.domain.jobs import (
 )
 from crm_exports.domain.paging import keyset_page_request, offset_page_request, uses_keyset
 from crm_exports.domain.requests import SearchSpec
+from crm_exports.domain.rows import AssociatedRecord
 from crm_platform.identity.tokens import verify_token
 
 SECRET = "s3cret"
@@ -74,8 +76,8 @@ def client(fake: FakeSearch) -> SearchClient:
                         "http://search", page_size=200)
 
 
-@pytest.mark.parametrize("n", [0, 450, 10_000, 12_345])
-async def test_pages_reach_every_record_once_past_the_search_cap(n):  # R-EXP-1
+@pytest.mark.parametrize("n", [0, 450, 9_999])
+async def test_pages_reach_every_record_once_below_the_search_cap(n):  # R-EXP-1
     fake = FakeSearch(n)
     search = client(fake)
     token = UserToken(SECRET, 1, 9)
@@ -83,6 +85,53 @@ async def test_pages_reach_every_record_once_past_the_search_cap(n):  # R-EXP-1
     seen = [r.id for page in [p async for p in search.pages(
         "contacts", SearchSpec(), ["email"], token, first)] for r in page]
     assert seen == list(range(1, n + 1))
+
+
+class FakeScan:
+    """Search's export scan over ids 1..n: keyset pages, contact 1 with two companies."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.bodies: list[dict] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/search/v1/export-scan/contacts"
+        assert verify_token(SECRET, request.headers["authorization"].split()[1]).user_id == 9
+        body = json.loads(request.content)
+        self.bodies.append(body)
+        ids = list(range(int(body["after"]) + 1, self.n + 1))[:body["limit"]]
+        hits = [{"id": str(i), "properties": {"email": f"{i}@x.io"}, "associations": {
+            "companies": ["7", "8"] if i == 1 else []}} for i in ids]
+        answer: dict = {"results": hits, "associatedRecords": {"companies": {
+            "7": {"name": "Acme"}, "8": {"name": None, "domain": "b.io"}} if 1 in ids else {}}}
+        if len(ids) == body["limit"]:
+            answer["paging"] = {"next": {"after": str(ids[-1])}}
+        return httpx.Response(200, json=answer)
+
+
+@pytest.mark.parametrize(("n", "mode", "cap"), [
+    (0, AssociationMode.FIRST_1000, 1000), (12_345, AssociationMode.FIRST_1000, 1000),
+    (10_000, AssociationMode.ALL, None)])
+async def test_scan_pages_reach_every_record_past_the_cap_with_named_associations(n, mode, cap):
+    # R-EXP-1 R-EXP-4: keyset pages by id, the associated records named as records would
+    fake = FakeScan(n)
+    search = SearchClient(httpx.AsyncClient(transport=httpx.MockTransport(fake)),
+                          "http://search", scan_page_size=5000)
+    spec = SearchSpec(filter_groups=GROUPS, query="ann")
+    pages = [p async for p in search.scan_pages("contacts", spec, ["email"], ["companies"],
+                                                mode, UserToken(SECRET, 1, 9))]
+    assert [r.id for page in pages for r in page] == list(range(1, n + 1))
+    assert all(len(page) <= 5000 for page in pages)
+    assert fake.bodies[0] == {
+        "filterGroups": GROUPS, "query": "ann", "properties": ["email"], "after": "0",
+        "limit": 5000, "associations": [
+            {"toObjectType": "companies", "properties": ["name", "domain"], "limit": cap}]}
+    assert len(fake.bodies) == n // 5000 + 1  # a short page is the last: no call after it
+    assert [b["after"] for b in fake.bodies[1:]] == [str(p[-1].id) for p in pages][:n // 5000]
+    if n:
+        assert pages[0][0].associations["companies"] == [
+            AssociatedRecord(7, "Acme"), AssociatedRecord(8, "b.io")]
+        assert pages[0][1].associations == {"companies": []}
 
 
 @pytest.mark.parametrize(("n", "limit", "more"), [

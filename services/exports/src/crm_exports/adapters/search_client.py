@@ -1,4 +1,7 @@
-"""Reads an export's records from the search service's HTTP API, as the user.
+"""Reads an export's records from the search service's HTTP API, as the user:
+the hosted search (offset pages of 200, below 10,000 results) and search's
+export scan (keyset pages of up to 10,000 with the associated records' names,
+for larger exports; see domain.paging).
 
 Every call carries a bearer token minted for the requesting user (signed with
 the shared TOKEN_SECRET, 10 minutes, renewed while the export runs), so the
@@ -17,14 +20,15 @@ from typing import Any
 
 import httpx
 
+from crm_exports.domain.associations import AssociationMode, associated_name
 from crm_exports.domain.paging import (
     SEARCH_RESULT_CAP,
     keyset_page_request,
     offset_page_request,
-    uses_keyset,
+    scan_request,
 )
 from crm_exports.domain.requests import SearchSpec
-from crm_exports.domain.rows import ExportRecord
+from crm_exports.domain.rows import AssociatedRecord, ExportRecord
 from crm_platform.identity.tokens import issue_token
 
 TOKEN_TTL = timedelta(minutes=10)
@@ -64,14 +68,19 @@ class UserToken:
 
 
 class SearchClient:
-    def __init__(self, http: httpx.AsyncClient, base_url: str, page_size: int = 200) -> None:
+    def __init__(self, http: httpx.AsyncClient, base_url: str, page_size: int = 200,
+                 scan_page_size: int = 5000) -> None:
         self.http = http
         self.base_url = base_url.rstrip("/")
         self.page_size = page_size
+        self.scan_page_size = scan_page_size
 
     async def _search(self, object_type: str, body: dict[str, Any],
                       token: UserToken) -> dict[str, Any]:
-        url = f"{self.base_url}/crm/v3/objects/{object_type}/search"
+        return await self._post(f"/crm/v3/objects/{object_type}/search", body, token)
+
+    async def _post(self, path: str, body: dict[str, Any], token: UserToken) -> dict[str, Any]:
+        url = f"{self.base_url}{path}"
         for _ in range(MAX_RATE_LIMIT_WAITS):
             answer = await self.http.post(url, json=body, headers=token.header())
             if answer.status_code == 429:
@@ -93,25 +102,34 @@ class SearchClient:
 
     async def pages(self, object_type: str, search: SearchSpec, properties: list[str],
                     token: UserToken, first: FirstPage) -> AsyncIterator[list[ExportRecord]]:
-        """Every matching record, page by page, starting with `first` (see domain.paging)."""
-        if not uses_keyset(first.total):
-            after, page = 0, first.records
-            while page:
-                yield page
-                after += len(page)
-                if after >= first.total:
-                    return
-                body = offset_page_request(search, properties, after, self.page_size)
-                page = [_record(h) for h in (await self._search(object_type, body,
-                                                                token))["results"]]
-            return
+        """Every matching record of an export below the search cap, page by page in the
+        view's order, starting with `first` (offsets; larger exports use scan_pages)."""
+        after, page = 0, first.records
+        while page:
+            yield page
+            after += len(page)
+            if after >= first.total:
+                return
+            body = offset_page_request(search, properties, after, self.page_size)
+            page = [_record(h) for h in (await self._search(object_type, body,
+                                                            token))["results"]]
+
+    async def scan_pages(self, object_type: str, search: SearchSpec, properties: list[str],
+                         association_types: list[str], mode: AssociationMode,
+                         token: UserToken) -> AsyncIterator[list[ExportRecord]]:
+        """Every matching record in Record ID order, with its association cells' records,
+        through search's export scan (no result cap; the user's scopes applied there)."""
         last_id = 0
         while True:
-            body = keyset_page_request(search, properties, last_id, self.page_size)
-            page = [_record(h) for h in (await self._search(object_type, body, token))["results"]]
-            if not page:
+            body = scan_request(search, properties, last_id, self.scan_page_size,
+                                association_types, mode)
+            answer = await self._post(f"/search/v1/export-scan/{object_type}", body, token)
+            named = _named_associated(answer.get("associatedRecords") or {})
+            page = [_scanned(hit, association_types, named) for hit in answer["results"]]
+            if page:
+                yield page
+            if "paging" not in answer or not page:
                 return
-            yield page
             last_id = page[-1].id
 
     async def more_than(self, object_type: str, search: SearchSpec, token: UserToken,
@@ -133,8 +151,27 @@ def _record(hit: dict[str, Any]) -> ExportRecord:
     return ExportRecord(id=int(hit["id"]), properties=hit.get("properties") or {})
 
 
+def _named_associated(by_type: dict[str, dict[str, dict[str, Any]]]
+                      ) -> dict[str, dict[str, AssociatedRecord]]:
+    """A scan page's associated records, each named once however many rows share it."""
+    return {to_type: {key: AssociatedRecord(int(key), associated_name(to_type, int(key),
+                                                                       properties or {}))
+                      for key, properties in records.items()}
+            for to_type, records in by_type.items()}
+
+
+def _scanned(hit: dict[str, Any], association_types: list[str],
+             named: dict[str, dict[str, AssociatedRecord]]) -> ExportRecord:
+    ids = hit.get("associations") or {}
+    return ExportRecord(
+        id=int(hit["id"]), properties=hit.get("properties") or {},
+        associations={to_type: [named[to_type][key] for key in ids.get(to_type, ())]
+                      for to_type in association_types})
+
+
 def _message(answer: httpx.Response) -> str:
     try:
-        return str(answer.json().get("message") or answer.text)
+        body = answer.json()  # the hosted shape says `message`, problem+json `detail`
+        return str(body.get("message") or body.get("detail") or answer.text)
     except ValueError:
         return answer.text[:500]

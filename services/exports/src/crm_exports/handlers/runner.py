@@ -1,7 +1,12 @@
-"""Runs export jobs: claim the next one, stream its rows (from search for a
-view, from the records service's list memberships for a list) with their
-association cells (from records) into a file, keep the file, publish
-ExportFinished (or ExportFailed) with the job's final state in one transaction.
+"""Runs export jobs: claim the next one, stream its rows into a file, keep the
+file, publish ExportFinished (or ExportFailed) with the job's final state in
+one transaction.
+
+Where rows come from (`export_pages`): a view of 10,000 records or more from
+search's export scan, which brings each record's associated records' names
+along; a smaller view from the hosted search in the view's order and a list
+from records' memberships, both with their association cells from records.
+The next page is read while the current one is written (handlers.read_ahead).
 
 A replica runs `workers` loops. A job whose runner dies keeps its lease for
 60 s, then is claimed again and written from the start (its scratch folder is
@@ -39,10 +44,11 @@ from crm_exports.domain.associations import ExportFormat
 from crm_exports.domain.columns import PropertyDefinition, plan_columns
 from crm_exports.domain.jobs import MAX_ATTEMPTS, TooManyRowsForXls, check_xls_rows
 from crm_exports.domain.links import EMAIL_LINK_TTL, sign_download_link
-from crm_exports.domain.paging import SEARCH_RESULT_CAP
+from crm_exports.domain.paging import uses_keyset
 from crm_exports.domain.requests import ExportSpec
 from crm_exports.domain.rows import ADDITIONAL_DOMAINS_PROPERTY, ExportRecord, RowOptions
 from crm_exports.handlers.associations import with_associations
+from crm_exports.handlers.read_ahead import read_ahead
 from crm_exports.writers import open_writer, stream_export
 from crm_platform import metrics
 from crm_platform.outbox import OutgoingEvent
@@ -170,15 +176,13 @@ class ExportRunner:
             wanted.append(ADDITIONAL_DOMAINS_PROPERTY)
         wanted = wanted or ["hs_object_id"]
         token = UserToken(self.token_secret, job.account_id, job.user_id, self.clock)
-        expected, rows = await self._rows(spec, wanted, token)
+        expected, pages = await export_pages(self.search, self.records, spec, wanted, token)
         if not await self.jobs.progress(job.export_id, 0, expected):
             raise ExportCanceled()
-        pages = with_associations(rows, self.records, spec.object_type,
-                                  spec.association_types, spec.association_mode, token)
         name = file_name(spec.export_name, spec.format)
         path = self.storage.scratch(job.export_id) / name
         result = await stream_export(
-            self._counted(job, pages), columns, open_writer(spec.format, path),
+            self._counted(job, read_ahead(pages)), columns, open_writer(spec.format, path),
             RowOptions(fmt=spec.format, association_mode=spec.association_mode,
                        all_company_domains=spec.all_company_domains))
         delivered = result.paths[0]
@@ -198,18 +202,6 @@ class ExportRunner:
             raise ExportCanceled()
         log.info("export %s complete: %d rows, %d bytes", job.export_id, result.row_count, size)
 
-    async def _rows(self, spec: ExportSpec, properties: list[str], token: UserToken
-                    ) -> tuple[int | None, AsyncIterator[list[ExportRecord]]]:
-        """The rows expected (None when unknown) and the pages of records to write."""
-        if spec.list_id is not None:
-            size = await self.records.list_size(spec.list_id, token)
-            return size, self.records.list_pages(spec.list_id, properties, token,
-                                                 spec.object_type)
-        first = await self.search.first_page(spec.object_type, spec.search, properties, token)
-        expected = first.total if first.total < SEARCH_RESULT_CAP else None
-        return expected, self.search.pages(spec.object_type, spec.search, properties, token,
-                                           first)
-
     async def _counted(self, job: Job, pages: AsyncIterator[list[ExportRecord]]
                        ) -> AsyncIterator[list[ExportRecord]]:
         """Pages passed on to the writer, progress stored after each, cancel noticed."""
@@ -227,3 +219,22 @@ class ExportRunner:
         await self.jobs.fail(job.export_id, reason, export_event(job, v1.ExportFailed(
             export_id=str(job.export_id), account_id=job.account_id, user_id=job.user_id,
             export_name=job.spec.export_name, reason=reason, failed_at=self.clock())))
+
+
+async def export_pages(search: SearchClient, records: RecordsClient, spec: ExportSpec,
+                       properties: list[str], token: UserToken
+                       ) -> tuple[int | None, AsyncIterator[list[ExportRecord]]]:
+    """The rows expected (None when unknown) and the pages of records to write, each
+    record with its association cells' records."""
+    if spec.list_id is not None:
+        size = await records.list_size(spec.list_id, token)
+        members = records.list_pages(spec.list_id, properties, token, spec.object_type)
+        return size, with_associations(members, records, spec.object_type,
+                                       spec.association_types, spec.association_mode, token)
+    first = await search.first_page(spec.object_type, spec.search, properties, token)
+    if uses_keyset(first.total):
+        return None, search.scan_pages(spec.object_type, spec.search, properties,
+                                       spec.association_types, spec.association_mode, token)
+    return first.total, with_associations(
+        search.pages(spec.object_type, spec.search, properties, token, first), records,
+        spec.object_type, spec.association_types, spec.association_mode, token)

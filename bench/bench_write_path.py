@@ -5,7 +5,10 @@ service (stored with history and outbox rows in one transaction), until the
 relay has published every event. Raw rates use the same ~0.6 KB payloads:
 an idempotent aiokafka producer with pipelined sends, and asyncpg COPY into a
 jsonb table in batches of 1,000. Index lag = when the search service indexed
-a contact minus when records stored it, from the search store.
+a contact minus when records stored it, from the search store. Records CPU per
+contact = the records process's process_cpu_seconds_total over the run (its own
+consumers of these events included) divided by the contacts: on this shared box
+the rates move with other engineers' load, this figure much less.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from figures import Figure, percentile
 from crm_contracts.topics import RECORDS
 
 GATEWAY = os.environ.get("CRM_GATEWAY_URL", "http://127.0.0.1:8080")
+RECORDS_URL = os.environ.get("RECORDS_URL", "http://127.0.0.1:8001")
 KAFKA = os.environ.get("RECORDS_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
 RECORDS_DB = os.environ.get("RECORDS_DATABASE_URL",
                             "postgresql://postgres@127.0.0.1:15432/crm_records")
@@ -107,6 +111,20 @@ class EndOffsets:
         return sum((await self.consumer.end_offsets(self.partitions)).values())
 
 
+async def records_cpu_seconds() -> float | None:
+    """The records process's CPU time so far (its /metrics), or None when unreadable
+    (e.g. RECORDS_WORKERS=2: each scrape answers for one worker only)."""
+    async with httpx.AsyncClient(base_url=RECORDS_URL, timeout=5) as client:
+        try:
+            answer = await client.get("/metrics")
+        except httpx.HTTPError:
+            return None
+    for line in answer.text.splitlines():
+        if line.startswith("process_cpu_seconds_total "):
+            return float(line.split()[1])
+    return None
+
+
 async def new_account(client: httpx.AsyncClient) -> tuple[int, dict[str, str]]:
     answer = await client.post("/identity/v1/accounts", json={"name": "bench"},
                                headers={"X-Operator-Key": os.environ["RECORDS_OPERATOR_KEY"]})
@@ -114,7 +132,7 @@ async def new_account(client: httpx.AsyncClient) -> tuple[int, dict[str, str]]:
     return answer.json()["accountId"], {"Authorization": f"Bearer {answer.json()['token']}"}
 
 
-async def end_to_end(payloads: list[dict]) -> tuple[float, float, int]:
+async def end_to_end(payloads: list[dict]) -> tuple[float, float, int, float | None]:
     limits = httpx.Limits(max_connections=CONCURRENCY)
     async with httpx.AsyncClient(base_url=GATEWAY, timeout=60, limits=limits) as client, \
             EndOffsets() as offsets:
@@ -140,16 +158,21 @@ async def end_to_end(payloads: list[dict]) -> tuple[float, float, int]:
                     await asyncio.sleep(float(answer.headers.get("Retry-After", "1")))
                 answer.raise_for_status()
 
+        cpu_before = await records_cpu_seconds()
         started = time.perf_counter()
         await asyncio.gather(*[worker() for _ in range(CONCURRENCY)])
         stored = time.perf_counter() - started
         while await offsets.total() - offsets_before < len(payloads):
             await asyncio.sleep(0.02)
         published = time.perf_counter() - started
+        await asyncio.sleep(1)  # the service's own consumers of these events finish
+        cpu_after = await records_cpu_seconds()
+    cpu = (cpu_after - cpu_before if cpu_before is not None and cpu_after is not None
+           else None)
     if throttled:
         print(f"  note: {len(throttled)} batches were rate limited (429); run the services with "
               "RECORDS_RATE_LIMIT_PER_10S raised, as `make bench` does, to measure the platform")
-    return len(payloads) / stored, len(payloads) / published, account_id
+    return len(payloads) / stored, len(payloads) / published, account_id, cpu
 
 
 async def index_lags(account_id: int, expected: int) -> list[float]:
@@ -172,7 +195,7 @@ async def run() -> list[Figure]:
     payloads = [contact(i, run_id) for i in range(TOTAL)]
     pg_rate = await raw_postgres_rate(payloads)
     kafka_rate = await raw_kafka_rate(payloads)
-    stored_rate, published_rate, account_id = await end_to_end(payloads)
+    stored_rate, published_rate, account_id, cpu = await end_to_end(payloads)
     lags = await index_lags(account_id, TOTAL)
     return [
         Figure(f"contacts stored, end to end ({TOTAL:,} in batches of 100)", stored_rate,
@@ -182,6 +205,9 @@ async def run() -> list[Figure]:
         Figure("raw PostgreSQL COPY, same payloads", pg_rate, "rows/s", "asyncpg, 1,000/tx"),
         Figure("raw Kafka produce, same payloads", kafka_rate, "msg/s",
                "idempotent, pipelined"),
+        Figure("records CPU per contact (its own consumers included)",
+               cpu / TOTAL * 1000 if cpu is not None else float("nan"), "ms",
+               "process_cpu_seconds_total; load-independent, unlike the rates"),
         Figure("end to end / raw PostgreSQL", published_rate / pg_rate, "x"),
         Figure("end to end / raw Kafka", published_rate / kafka_rate, "x"),
         Figure("search index lag p50 (burst of the batch writes)", percentile(lags, .5) * 1000,

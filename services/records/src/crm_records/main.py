@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from crm_platform.db import create_pool
 from crm_platform.http import base_app
 from crm_platform.identity.pg_directory import PgIdentityDirectory
 from crm_platform.identity.ratelimit import RateLimiter
@@ -50,11 +51,16 @@ def create_app(settings: Settings) -> FastAPI:
             RateLimiter(runtime.redis, settings.rate_limit_per_10s),
             settings.token_secret.get_secret_value(),
             settings.operator_key.get_secret_value() if settings.operator_key else None)
+        consumer_pool = None
         if settings.run_consumers:
-            subscriptions.register(runtime.broker, runtime.pool, settings.consumer_group_prefix)
+            consumer_pool = await create_pool(settings.database_url, min_size=1,
+                                              max_size=settings.consumer_pool_max)
+            subscriptions.register(runtime.broker, consumer_pool, settings.consumer_group_prefix)
         await runtime.start_broker()
         yield
-        await runtime.stop()
+        await runtime.stop()  # consumers first, so their pool is idle when it closes
+        if consumer_pool is not None:
+            await consumer_pool.close()
 
     app = base_app(service=SERVICE, title="CRM records", lifespan=lifespan,
                    checks=lambda: runtime.checks() if runtime else {})

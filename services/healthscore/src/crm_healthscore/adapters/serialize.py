@@ -25,7 +25,8 @@ def result_to_json(result: ScoreResult) -> dict[str, Any]:
             "name": g.name, "kind": g.kind, "max_points": g.max_points,
             "raw_points": g.raw_points, "capped_points": g.capped_points,
             "matched": [{"rule_index": m.rule_index, "description": m.description,
-                         "count": m.count, "points": m.points, "event_ids": list(m.event_ids)}
+                         "count": m.count, "points": m.points,
+                         "event_ids": m.event_ids}  # a tuple: JSON writes it as a list
                         for m in g.matched],
         } for g in result.groups],
     }

@@ -3,6 +3,7 @@ caller's connection so a consumer batch or a request is one transaction)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import asyncpg
 
 from crm_healthscore.adapters.serialize import result_from_json, result_to_json
-from crm_healthscore.domain.changes import ScoreChange
+from crm_healthscore.domain.changes import ScoreChange, StoredScore
 from crm_healthscore.domain.codec import profile_from_json
 from crm_healthscore.domain.facts import Event
 from crm_healthscore.domain.profile import Profile
@@ -102,28 +103,51 @@ async def load_facts(conn: asyncpg.Connection, account_id: int, customer_type: s
 
 
 async def load_facts_many(conn: asyncpg.Connection, account_id: int, customer_type: str,
-                          customer_ids: list[int]) -> dict[int, StoredFacts]:
+                          customer_ids: list[int],
+                          horizons: Mapping[str, datetime | None] | None = None,
+                          ) -> dict[int, StoredFacts]:
     """The facts of a batch of customers in two queries (one per table), not two per
-    customer: round trips, not scoring, were what a recompute spent its time on."""
+    customer: round trips, not scoring, were what a recompute spent its time on.
+
+    With `horizons` (scoring.event_horizons at the recompute's instant) only the events
+    that may still count are read, filtered in SQL: types no live rule reads and events
+    a window has left for good never leave the database (scoring.may_count)."""
     rows = await conn.fetch(
         "SELECT record_id, gone, properties FROM customers WHERE account_id = $1 "
         "AND object_type = $2 AND record_id = ANY($3::bigint[])",
         account_id, customer_type, customer_ids)
     # One JSON array per customer, parsed once: 20 small jsonb values per customer
     # decoded one by one cost as much as scoring them.
-    events = await conn.fetch(
-        """SELECT l.customer_id, json_agg(a.event) AS events FROM activity_links l
-           JOIN activities a ON a.account_id = l.account_id AND a.object_type = l.activity_type
-                            AND a.record_id = l.activity_id
-           WHERE l.account_id = $1 AND l.customer_type = $2
-             AND l.customer_id = ANY($3::bigint[]) AND a.event IS NOT NULL
-           GROUP BY l.customer_id""",
-        account_id, customer_type, customer_ids)
+    if horizons is None:
+        events = await conn.fetch(
+            """SELECT l.customer_id, json_agg(a.event) AS events FROM activity_links l
+               JOIN activities a ON a.account_id = l.account_id
+                                AND a.object_type = l.activity_type
+                                AND a.record_id = l.activity_id
+               WHERE l.account_id = $1 AND l.customer_type = $2
+                 AND l.customer_id = ANY($3::bigint[]) AND a.event IS NOT NULL
+               GROUP BY l.customer_id""",
+            account_id, customer_type, customer_ids)
+    else:
+        events = await conn.fetch(
+            """SELECT l.customer_id, json_agg(a.event) AS events FROM activity_links l
+               JOIN activities a ON a.account_id = l.account_id
+                                AND a.object_type = l.activity_type
+                                AND a.record_id = l.activity_id
+               JOIN unnest($4::text[], $5::timestamptz[]) AS h(event_type, horizon)
+                 ON h.event_type = a.event->>'type'
+               WHERE l.account_id = $1 AND l.customer_type = $2
+                 AND l.customer_id = ANY($3::bigint[]) AND a.event IS NOT NULL
+                 AND (h.horizon IS NULL
+                      OR (a.event->>'occurred_at')::timestamptz > h.horizon)
+               GROUP BY l.customer_id""",
+            account_id, customer_type, customer_ids, list(horizons), list(horizons.values()))
     properties = {r["record_id"]: None if r["gone"] else r["properties"] for r in rows}
     per_customer: dict[int, list[Event]] = {customer_id: [] for customer_id in customer_ids}
+    parse = datetime.fromisoformat
     for row in events:
         per_customer[row["customer_id"]] = [
-            Event(e["id"], e["type"], datetime.fromisoformat(e["occurred_at"]), e["properties"])
+            Event(e["id"], e["type"], parse(e["occurred_at"]), e["properties"])
             for e in row["events"]]
     return {customer_id: StoredFacts(properties.get(customer_id), tuple(found))
             for customer_id, found in per_customer.items()}
@@ -276,14 +300,15 @@ async def stored_score(conn: asyncpg.Connection, account_id: int, profile_id: st
 
 
 async def stored_scores(conn: asyncpg.Connection, account_id: int, customer_type: str,
-                        customer_ids: list[int]) -> dict[tuple[str, int], ScoreResult]:
-    """Every profile's stored score of a batch of customers: (profile id, customer id) ->
-    result, in one query."""
+                        customer_ids: list[int]) -> dict[tuple[str, int], StoredScore]:
+    """Every profile's stored score and band of a batch of customers, in one query: what
+    a recompute compares against (the stored explanation is not read back)."""
     rows = await conn.fetch(
-        "SELECT profile_id, customer_id, result FROM scores WHERE account_id = $1 "
+        "SELECT profile_id, customer_id, score, band FROM scores WHERE account_id = $1 "
         "AND customer_type = $2 AND customer_id = ANY($3::bigint[])",
         account_id, customer_type, customer_ids)
-    return {(r["profile_id"], r["customer_id"]): result_from_json(r["result"]) for r in rows}
+    return {(r["profile_id"], r["customer_id"]): StoredScore(
+        r["profile_id"], str(r["customer_id"]), r["score"], r["band"]) for r in rows}
 
 
 async def save_scores(conn: asyncpg.Connection, account_id: int, customer_type: str,

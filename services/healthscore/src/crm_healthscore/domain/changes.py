@@ -20,6 +20,16 @@ def profile_cause(profile_id: str) -> str:
 
 
 @dataclass(frozen=True)
+class StoredScore:
+    """A score as kept: what a new result is compared with (the explanation aside)."""
+
+    profile_id: str
+    customer_id: str
+    score: int
+    band: str
+
+
+@dataclass(frozen=True)
 class ScoreChange:
     """One move of a customer's score. None on the old side: its first score; None on the
     new side: it no longer has one (it left the profile's segments)."""
@@ -34,7 +44,8 @@ class ScoreChange:
     at: datetime
 
 
-def diff(previous: ScoreResult | None, current: ScoreResult | None, cause: str,
+def diff(previous: ScoreResult | StoredScore | None,
+         current: ScoreResult | StoredScore | None, cause: str,
          at: datetime) -> ScoreChange | None:
     """The change from `previous` to `current`, or None when score and band are the same."""
     if previous is None and current is None:

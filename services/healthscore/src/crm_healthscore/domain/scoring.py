@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -143,6 +143,32 @@ class Scorer:
              for compiled in rules]
             for _, timing, rules in self.groups
         ]
+
+
+def event_horizons(profiles: Iterable[Profile], now: datetime) -> dict[str, datetime | None]:
+    """Per event type the profiles read: the instant at or before which its events can
+    no longer count at `now` or later (None: any of them may). An event of another type,
+    or dated at or before its type's horizon, changes no score, explanation or
+    next_change_at from `now` on, so a recompute at `now` need not read it: only a
+    window forgets events (a decay, or no timing, keeps every one)."""
+    horizons: dict[str, datetime | None] = {}
+    for profile in profiles:
+        for group in profile.groups:
+            edge = None if group.window_days is None else now - timedelta(days=group.window_days)
+            for rule in group.rules:
+                if isinstance(rule, EventRule):
+                    kept = horizons.get(rule.event_type, edge)
+                    horizons[rule.event_type] = None if kept is None or edge is None \
+                        else min(kept, edge)
+    return horizons
+
+
+def may_count(event: Event, horizons: Mapping[str, datetime | None]) -> bool:
+    """Whether `event` can still count for some rule (see event_horizons)."""
+    if event.type not in horizons:
+        return False
+    horizon = horizons[event.type]
+    return horizon is None or event.occurred_at > horizon
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -21,7 +21,7 @@ from crm_contracts.healthscores import v1
 from crm_healthscore.adapters import store
 from crm_healthscore.domain.changes import ScoreChange, diff, is_alert
 from crm_healthscore.domain.facts import CustomerFacts
-from crm_healthscore.domain.scoring import ScoreResult, score
+from crm_healthscore.domain.scoring import Scorer, ScoreResult, event_horizons
 from crm_healthscore.domain.segments import segments_of
 from crm_platform.outbox import OutgoingEvent, enqueue
 
@@ -51,22 +51,24 @@ async def recompute(conn: asyncpg.Connection, account_id: int, customer_type: st
     profiles = await store.live_profiles(conn, account_id)
     if not profiles:
         return []
+    scorers = [(live, Scorer(live.profile)) for live in profiles]
+    horizons = event_horizons([live.profile for live in profiles], now)
     ordered = sorted(causes)
     changes: list[ScoreChange] = []
     for start in range(0, len(ordered), BATCH_SIZE):
         batch = {customer_id: causes[customer_id]
                  for customer_id in ordered[start:start + BATCH_SIZE]}
         changes += await _recompute_batch(conn, account_id, customer_type, csm_property,
-                                          profiles, batch, now, alert_days)
+                                          scorers, horizons, batch, now, alert_days)
     return changes
 
 
 async def _recompute_batch(conn: asyncpg.Connection, account_id: int, customer_type: str,
-                           csm_property: str, profiles: list[store.LiveProfile],
-                           causes: dict[int, str], now: datetime,
-                           alert_days: int) -> list[ScoreChange]:
+                           csm_property: str, scorers: list[tuple[store.LiveProfile, Scorer]],
+                           horizons: dict[str, datetime | None], causes: dict[int, str],
+                           now: datetime, alert_days: int) -> list[ScoreChange]:
     ids = list(causes)
-    all_facts = await store.load_facts_many(conn, account_id, customer_type, ids)
+    all_facts = await store.load_facts_many(conn, account_id, customer_type, ids, horizons)
     previous_scores = await store.stored_scores(conn, account_id, customer_type, ids)
     to_save: list[ScoreResult] = []
     to_delete: list[tuple[str, int]] = []
@@ -75,14 +77,14 @@ async def _recompute_batch(conn: asyncpg.Connection, account_id: int, customer_t
     outgoing: list[OutgoingEvent] = []
     for customer_id, cause in causes.items():
         stored = all_facts[customer_id]
-        for live in profiles:
+        for live, scorer in scorers:
             profile = live.profile
             previous = previous_scores.get((profile.id, customer_id))
             current = None
             if stored.properties is not None and segments_of(
                     stored.properties, live.segments, profile.property_types):
                 facts = CustomerFacts(str(customer_id), stored.properties, stored.events)
-                current = score(profile, facts, now)
+                current = scorer.score(facts, now)
                 to_save.append(current)
             elif previous is not None:
                 to_delete.append((profile.id, customer_id))

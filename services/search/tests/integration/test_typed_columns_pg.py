@@ -9,6 +9,7 @@ would hide a record.
 import pytest
 
 from crm_search.adapters.query_sql import DATE_COLUMNS, compile_search
+from crm_search.domain.explain import record_matches
 from crm_search.domain.query import parse_search_request
 from crm_search.domain.typing import parse_epoch_millis
 
@@ -48,18 +49,25 @@ async def test_stored_date_columns_hold_the_parsed_property(search_pool):
     assert set(row.values()) == {parse_epoch_millis("2024-01-15T10:00:00.250+01:00")}
 
 
-@pytest.mark.parametrize("stored, operator, wanted", [
-    ("Customer", "EQ", "customer"),            # string: case-insensitive
-    ("gold;Silver", "EQ", "Silver"),           # enumeration option
-    ("gold;Silver", "IN", "bronze,Silver"),
-    ("TRUE", "EQ", "true"),                    # bool
-    ("a;b", "EQ", "a;b"),                      # the whole multi-select value
-    ("x" * 300 + ";short", "EQ", "short"),     # an option of a value too long to store
+@pytest.mark.parametrize("name, stored, operator, wanted, matches", [
+    ("stage", "Customer", "EQ", "customer", True),        # text: case-insensitive
+    ("stage", "customer", "EQ", "CUSTOMER", True),
+    ("stage", "a;b", "EQ", "a", False),                   # text has no options
+    ("stage", "A;B", "EQ", "a;b", True),
+    ("plan", "gold;Silver", "EQ", "Silver", True),        # enumeration: an option
+    ("plan", "gold;Silver", "EQ", "silver", False),       # exactly, case-sensitive
+    ("plan", "Gold", "EQ", "gold", False),
+    ("plan", "gold;Silver", "IN", "bronze,Silver", True),
+    ("plan", "a;b", "EQ", "a;b", True),                   # the whole value
+    ("plan", "x" * 300 + ";short", "EQ", "short", True),  # an option of a long value
+    ("vip", "TRUE", "EQ", "true", True),                  # bool
+    ("vip", "yes", "EQ", "true", False),
+    ("vip", "false", "IN", "true", False),
 ])
-async def test_every_match_survives_the_terms_prefilter(search_pool, stored, operator, wanted):
-    # R-SRCH-1: the pre-filter only narrows; the typed comparison decides
+async def test_term_lookups_are_the_typed_comparison(search_pool, name, stored, operator,
+                                                     wanted, matches):
+    # R-SRCH-1: the GIN lookup answers exactly what the typed comparison would
     types = {"plan": "enumeration", "vip": "bool"}
-    name = "vip" if stored == "TRUE" else ("plan" if ";" in stored else "stage")
     values = wanted.split(",")
     flt = ({"propertyName": name, "operator": "EQ", "value": values[0]} if operator == "EQ"
            else {"propertyName": name, "operator": "IN", "values": values})
@@ -74,4 +82,7 @@ async def test_every_match_survives_the_terms_prefilter(search_pool, stored, ope
                 " VALUES (902, 'contacts', 1, 1, $1, now(), now())", {name: stored})
             ids = [r["record_id"] for r in await conn.fetch(compiled.sql, *compiled.params)]
             await conn.execute("DELETE FROM search_documents WHERE account_id = 902")
-    assert ids == [1]
+    assert ids == ([1] if matches else [])
+    # and the explain evaluator (R-SRCH-4) says the same
+    query = parse_search_request({"filterGroups": [{"filters": [flt]}]})
+    assert record_matches({name: stored}, False, query, types) is matches

@@ -69,18 +69,14 @@ def test_params_are_exactly_the_values_unusual_names_and_paging():
         "contacts",
         HOSTILE,  # property name: not a plain identifier, so a parameter
         HOSTILE.lower(),  # EQ value, folded: strings compare case-insensitively
-        [HOSTILE.lower()],  # the same, as the terms pre-filter's operand
         Decimal("1"),
         Decimal("77"),
-        ["gold-x", "silver-y"],  # IN: the exact comparison's operand
-        ["gold-x", "silver-y"],  # and the terms pre-filter's
+        ["gold-x", "silver-y"],  # IN on an enumeration: looked up in filter_terms
         ["zz\\%\\_%"],  # a LIKE pattern: % and _ escaped, * is %
         1714953600000,  # 2024-05-06 in epoch ms
-        True,
-        ["true"],  # NEQ: the pre-filter of the positive form, negated with it
+        ["true"],  # NEQ on a bool: the terms of the positive form, negated
         "companies",
         [4242],
-        ["qwerty"],
         ["qwerty"],
         "'annabel':* & 'ohara':*",
         25,  # LIMIT
@@ -97,8 +93,8 @@ def test_plain_property_names_are_literals_so_indexes_and_columns_match():
     assert "d.ms_closedate < $" in compiled.sql  # a stored epoch-ms column
 
 
-def test_eq_and_in_on_text_enumeration_and_bool_are_prefiltered_by_terms():
-    # R-SRCH-1: a superset from the GIN index, then the typed comparison decides
+def test_eq_and_in_on_text_enumeration_and_bool_are_term_lookups():
+    # R-SRCH-1: answered by the GIN index on filter_terms (migration 0007)
     compiled = compile_body({"filterGroups": [{"filters": [
         {"propertyName": "lifecyclestage", "operator": "EQ", "value": "Customer"},
         {"propertyName": "tags", "operator": "IN", "values": ["Gold", "silver"]},
@@ -107,17 +103,24 @@ def test_eq_and_in_on_text_enumeration_and_bool_are_prefiltered_by_terms():
         {"propertyName": "email", "operator": "EQ", "value": "x" * 201},
     ]}]})
     sql = compiled.sql
-    assert sql.count("d.filter_terms && search_filter_terms_of(") == 3
-    for name in ("lifecyclestage", "tags", "vip"):
-        assert f"search_filter_terms_of('{name}'" in sql
+    assert "search_filter_terms_of('lifecyclestage', $3::text[], true)" in sql
+    assert "search_filter_terms_of('tags', $4::text[], false)" in sql  # case-sensitive
+    assert "search_filter_terms_of('vip', $5::text[], true)" in sql
     assert "search_filter_terms_of('amount'" not in sql  # numbers compare by value
-    assert "search_filter_terms_of('email'" not in sql  # too long to be a stored term
-    assert ["customer"] in compiled.params and ["Gold", "silver"] in compiled.params
-    assert ["true"] in compiled.params
+    assert "search_filter_terms_of('email'" not in sql  # longer than any stored term
+    assert "lower(NULLIF(d.properties ->> 'email', ''))" in sql
+    assert compiled.params[2:5] == [["customer"], ["Gold", "silver"], ["true"]]
 
 
-def test_negated_filters_keep_their_meaning_with_the_prefilter():
-    # R-SRCH-1: NOT (terms AND exact) is NOT exact, since terms hold every exact match
+def test_unusual_property_names_use_the_typed_comparison():
+    # R-SRCH-1: stored terms exist for plain identifiers only
+    sql = compile_body({"filterGroups": [{"filters": [
+        {"propertyName": "a=b", "operator": "EQ", "value": "c"}]}]}).sql
+    assert "filter_terms" not in sql
+
+
+def test_negated_term_lookups_match_records_without_the_value():
+    # R-SRCH-1: NOT_IN is the exact complement of IN, absent values included
     sql = compile_body({"filterGroups": [{"filters": [
         {"propertyName": "tags", "operator": "NOT_IN", "values": ["gold"]}]}]}).sql
     assert "NOT coalesce((d.filter_terms && search_filter_terms_of('tags'" in sql

@@ -11,10 +11,11 @@ Choices, for the record:
   `search_epoch_millis` (migration 0007: a capture-free shape check, then
   integer arithmetic on the fields, never a cast that would raise on
   "2023-02-30"), or the stored `ms_<name>` column for the dates in DATE_COLUMNS.
-- EQ and IN on text, enumeration and bool properties also require
-  `filter_terms && search_filter_terms_of(name, operands)`: a superset of the
-  matches that a GIN index answers, so the typed comparison runs on the
-  candidates only. Operands longer than TERM_MAX_LENGTH skip it (not stored).
+- EQ and IN on text, enumeration and bool properties are
+  `filter_terms && search_filter_terms_of(name, operands, case_insensitive)`:
+  a GIN index answers them exactly, and the planner estimates them from the
+  column's statistics. Operands longer than TERM_MAX_LENGTH (not stored as
+  terms) and unusual property names use the typed comparison instead.
 - property names that are plain identifiers are written into the SQL as
   literals (any other name stays a parameter), so the planner sees the same
   expression as an index or a generated column.
@@ -190,33 +191,40 @@ def _positive_sql(typed: TypedFilter, params: _Params) -> str:
             "LIKE wanted.pattern ESCAPE '\\'))"
         )
 
-    kind = typed.kind
-    value = _typed_value(kind, typed.filter.property_name, params)
-    sql_type = _SQL_TYPES[kind]
-    exact = _exact_sql(typed, operator, value, sql_type, params)
-    if operator in (Operator.EQ, Operator.IN) and kind in _TERM_KINDS:
+    if operator in (Operator.EQ, Operator.IN) and typed.kind in _TERM_KINDS:
         terms = _terms_sql(typed, params)
         if terms is not None:
-            return f"{terms} AND {exact}"
-    return exact
+            return terms
+    return _exact_sql(typed, operator, params)
 
 
 _TERM_KINDS = (PropertyType.STRING, PropertyType.ENUMERATION, PropertyType.BOOL)
 
 
 def _terms_sql(typed: TypedFilter, params: _Params) -> str | None:
-    """The GIN-indexed pre-filter: a record matching EQ/IN holds one of these terms."""
+    """EQ/IN as a lookup in the GIN-indexed `filter_terms` (migration 0007).
+
+    Exactly the typed comparison: text and bool case-insensitively (the stored
+    value or its lower-cased form), enumerations exactly (the whole value or one
+    of its options). None when the terms cannot answer: a name that is not a
+    plain identifier, or an operand longer than any stored term.
+    """
+    name = typed.filter.property_name
     operands = [str(o).lower() if isinstance(o, bool) else o for o in typed.operands]
-    if any(len(o) > TERM_MAX_LENGTH or not o for o in operands):
-        return None  # not stored as a term: the exact comparison alone decides
-    name = params.name(typed.filter.property_name)
-    return (f"d.filter_terms && search_filter_terms_of({name},"
-            f" {params.add(operands, 'text[]')})")
+    if not PLAIN_NAME.fullmatch(name) or any(
+            len(o) > TERM_MAX_LENGTH or not o for o in operands):
+        return None
+    case_insensitive = "false" if typed.kind is PropertyType.ENUMERATION else "true"
+    return (f"d.filter_terms && search_filter_terms_of({params.name(name)},"
+            f" {params.add(operands, 'text[]')}, {case_insensitive})")
 
 
-def _exact_sql(typed: TypedFilter, operator: Operator, value: str, sql_type: str,
-               params: _Params) -> str:
+def _exact_sql(typed: TypedFilter, operator: Operator, params: _Params) -> str:
+    """The typed comparison itself (module docstring of domain.typing)."""
     kind = typed.kind
+    assert kind is not None  # association filters are compiled elsewhere
+    value = _typed_value(kind, typed.filter.property_name, params)
+    sql_type = _SQL_TYPES[kind]
     text = params.stored_text(typed.filter.property_name)
     if kind is PropertyType.ENUMERATION and operator is Operator.EQ:
         wanted = params.add(typed.operands[0], "text")

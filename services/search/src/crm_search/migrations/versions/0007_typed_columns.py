@@ -6,10 +6,10 @@ Two costs dominated (bench/bench_search.py, 1,000,000 contacts):
   checks the shape with a capture-free pattern (fast) and reads the fields by
   position, about 60x faster, same results as `domain.typing.parse_epoch_millis`;
 - every filter read every candidate row's jsonb: `filter_terms` (generated from
-  the properties) holds `name=lower(value)` and, for `;`-separated values,
-  `name=lower(option)`, under a GIN index, so EQ and IN on text, enumeration
-  and bool properties narrow the rows by index first. It is a superset
-  pre-filter: the exact typed comparison still decides.
+  the properties, under a GIN index) holds `name=value`, `name~lower(value)`
+  and, for `;`-separated values, `name;option`, so EQ and IN on text,
+  enumeration and bool properties are answered by the index exactly, and the
+  planner estimates them from the column's element statistics.
 
 And the dates people sort and filter by most get stored epoch-millisecond
 columns (`ms_<property>`), so ordering 20,000 matches does not parse 20,000
@@ -84,20 +84,35 @@ BEGIN
 END
 $fn$;
 
+-- Terms, for keys that are plain identifiers (so "key SEP text" reads one way):
+--   key=value          the value as stored
+--   key~lower(value)   when lower-casing changes it
+--   key;option         each option of a ";"-separated value
 CREATE FUNCTION search_filter_terms(properties jsonb) RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
-SELECT coalesce(array_agg(DISTINCT key || '=' || term), '{}')
+SELECT coalesce(array_agg(DISTINCT term), '{}')
 FROM jsonb_each_text(properties) AS p(key, value),
-     LATERAL (SELECT lower(value)
-              UNION SELECT lower(option) FROM unnest(string_to_array(value, ';')) AS o(option)
-                    WHERE strpos(value, ';') > 0) AS t(term)
-WHERE term <> '' AND length(term) <= {term_max}
+     LATERAL (SELECT key || '=' || value WHERE length(value) <= {term_max}
+              UNION ALL
+              SELECT key || '~' || lower(value)
+              WHERE length(value) <= {term_max} AND lower(value) <> value
+              UNION ALL
+              SELECT key || ';' || option FROM unnest(string_to_array(value, ';')) AS o(option)
+              WHERE strpos(value, ';') > 0 AND option <> '' AND length(option) <= {term_max}
+             ) AS t(term)
+WHERE value <> '' AND key ~ '^[A-Za-z_][A-Za-z0-9_]*$'
 $fn$;
 
--- The terms a filter's operands must meet (lower-cased the same way as stored).
-CREATE FUNCTION search_filter_terms_of(name text, operands text[]) RETURNS text[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
-SELECT coalesce(array_agg(name || '=' || lower(operand)), '{}') FROM unnest(operands) AS operand
+-- The terms of which a record must hold one to match EQ/IN with these operands.
+-- Strings and bools compare case-insensitively, enumerations exactly (a whole
+-- value or one option): see crm_search.domain.typing.
+CREATE FUNCTION search_filter_terms_of(name text, operands text[], case_insensitive boolean)
+RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
+SELECT coalesce(array_agg(term), '{}') FROM unnest(operands) AS operand,
+LATERAL (SELECT name || '=' || lower(operand) WHERE case_insensitive
+         UNION ALL SELECT name || '~' || lower(operand) WHERE case_insensitive
+         UNION ALL SELECT name || '=' || operand WHERE NOT case_insensitive
+         UNION ALL SELECT name || ';' || operand WHERE NOT case_insensitive) AS t(term)
 $fn$;
 """.replace("{term_max}", str(TERM_MAX_LENGTH)).replace("{iso_shape}", ISO_SHAPE)
 
@@ -135,6 +150,6 @@ def downgrade() -> None:
     for table in _document_tables():
         drops = ", ".join(f"DROP COLUMN {c}" for c in ["filter_terms", *DATE_COLUMNS.values()])
         op.execute(f"ALTER TABLE {table} {drops};")  # their indexes go with them
-    op.execute("DROP FUNCTION search_filter_terms_of(text, text[]);"
+    op.execute("DROP FUNCTION search_filter_terms_of(text, text[], boolean);"
                " DROP FUNCTION search_filter_terms(jsonb);"
                " DROP FUNCTION search_epoch_millis(text);")

@@ -69,6 +69,9 @@ LIST_CONTACTS = int(os.environ.get("BENCH_LIST_CONTACTS", "10000"))
 LIST_RATE = float(os.environ.get("BENCH_LIST_RATE", "1000"))
 ROUNDS = 3
 CONSUMER_BATCH = 500
+# "own": the outbox relay and the consumers in a worker process of their own (a replica
+# that serves no traffic); "shared": all in the HTTP process, one replica's default.
+CONSUMERS_APART = os.environ.get("BENCH_MARKETING_CONSUMERS", "own") == "own"
 SETTLE_TIMEOUT = 120.0
 PARTITIONS = {t.name: t.partitions for t in topics.ALL_TOPICS}
 
@@ -123,7 +126,10 @@ async def commit_groups_at_end(prefix: str) -> None:
 
 
 class RecordsCopy:
-    """`crm-records serve` as a child process of this bench, stopped and dropped after."""
+    """`crm-records serve` as child processes of this bench on a throwaway database,
+    stopped and dropped after. With CONSUMERS_APART: one process serving HTTP only, and
+    a worker (a replica that serves no traffic) running the outbox relay and the
+    consumers; otherwise one process running all three, as one replica does by default."""
 
     def __init__(self) -> None:
         self.port = free_port()
@@ -131,45 +137,62 @@ class RecordsCopy:
         self.database_url = throwaway_database_url(RECORDS_DB, "benchmkt")
         self.prefix = unique_group_prefix("bench-marketing")
         self.log = ROOT / ".local" / "run" / "bench-marketing.log"
-        self.process: asyncio.subprocess.Process | None = None
+        self.processes: list[asyncio.subprocess.Process] = []
+        self.worker_url = self.url  # the process running the outbox relay and consumers
 
-    async def __aenter__(self) -> RecordsCopy:
-        await commit_groups_at_end(self.prefix)
-        env = {**os.environ, "RECORDS_PORT": str(self.port), "RECORDS_WORKERS": "1",
+    async def _start(self, port: int, **settings: str) -> None:
+        env = {**os.environ, "RECORDS_PORT": str(port), "RECORDS_WORKERS": "1",
                "RECORDS_DATABASE_URL": self.database_url,
                "RECORDS_CONSUMER_GROUP_PREFIX": self.prefix,
-               "RECORDS_RATE_LIMIT_PER_10S": "100000000"}
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        with self.log.open("w") as log:
-            self.process = await asyncio.create_subprocess_exec(
+               "RECORDS_RATE_LIMIT_PER_10S": "100000000",
+               **{f"RECORDS_{k.upper()}": v for k, v in settings.items()}}
+        with self.log.open("a") as log:
+            process = await asyncio.create_subprocess_exec(
                 "uv", "run", "--package", "crm-records", "crm-records", "serve",
                 cwd=ROOT, env=env, stdout=log, stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True)
-        async with httpx.AsyncClient(base_url=self.url, timeout=5) as client:
+        self.processes.append(process)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
             for _ in range(240):
                 try:
                     if (await client.get("/readyz")).status_code == 200:
-                        return self
+                        return
                 except httpx.HTTPError:
                     pass
-                if self.process.returncode is not None:
+                if process.returncode is not None:
                     break
                 await asyncio.sleep(0.5)
-        await self.__aexit__()
-        raise RuntimeError(f"the records copy did not start; see {self.log}")
+        raise RuntimeError(f"a records copy did not start; see {self.log}")
+
+    async def __aenter__(self) -> RecordsCopy:
+        await commit_groups_at_end(self.prefix)
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        self.log.write_text("")
+        try:
+            if CONSUMERS_APART:
+                await self._start(self.port, run_consumers="false", run_outbox_relay="false")
+                self.worker_url = f"http://127.0.0.1:{free_port()}"
+                await self._start(int(self.worker_url.rsplit(":", 1)[1]))
+            else:
+                await self._start(self.port)
+        except BaseException:
+            await self.__aexit__()
+            raise
+        return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self.process and self.process.returncode is None:
-            os.killpg(self.process.pid, signal.SIGTERM)  # its own session: uv and the service
-            try:
-                await asyncio.wait_for(self.process.wait(), 30)
-            except TimeoutError:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                await self.process.wait()
+        for process in self.processes:
+            if process.returncode is None:
+                os.killpg(process.pid, signal.SIGTERM)  # its own session: uv and the service
+                try:
+                    await asyncio.wait_for(process.wait(), 30)
+                except TimeoutError:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    await process.wait()
         await drop_database(self.database_url)
 
     def cpu_seconds(self) -> float:
-        """CPU time (user + system) the copy's processes have used so far."""
+        """CPU time (user + system) the copies' processes have used so far."""
         stats = {}
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
@@ -178,8 +201,7 @@ class RecordsCopy:
                 except OSError:
                     continue
                 stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
-        assert self.process is not None
-        tree, total = {self.process.pid}, 0
+        tree = {p.pid for p in self.processes}
         for pid, (parent, _) in sorted(stats.items()):  # children have higher pids here
             if parent in tree:
                 tree.add(pid)
@@ -427,7 +449,7 @@ async def watch_outbox(copy: RecordsCopy, client: httpx.AsyncClient,
     """Sample the copy's crm_outbox_oldest_age_seconds once a second."""
     while True:
         try:
-            answer = await client.get(f"{copy.url}/metrics")
+            answer = await client.get(f"{copy.worker_url}/metrics")
             ages += [float(line.rsplit(" ", 1)[1]) for line in answer.text.splitlines()
                      if line.startswith("crm_outbox_oldest_age_seconds{")]
         except httpx.HTTPError:
@@ -504,8 +526,9 @@ async def list_lags(copy: RecordsCopy, pool: asyncpg.Pool) -> list[Figure]:
         Figure("contacts updated, each joining one active list and leaving another",
                len(answered) / elapsed, "writes/s",
                f"{len(answered):,} in {elapsed:.0f} s, batches of 100, target "
-               f"{LIST_RATE:.0f}/s; 3 active lists; the records service used "
-               f"{cpu / elapsed * 100:.0f} % of one core"),
+               f"{LIST_RATE:.0f}/s; 3 active lists; consumers in "
+               f"{'their own process' if CONSUMERS_APART else 'the HTTP process'}; the "
+               f"records processes used {cpu / elapsed * 100:.0f} % of one core"),
         Figure("active list membership lag p50", percentile(lags, .5) * 1000, "ms",
                "batch update response -> the consumer applied its join and leave"),
         Figure("active list membership lag p99", percentile(lags, .99) * 1000, "ms",

@@ -12,5 +12,6 @@ class Settings(PlatformSettings):
     restore_window_days: int = 90
     # The service's own consumers (roll-ups, deal automation, lists, health scores) get
     # connections of their own: on the API's pool they queued behind every request in
-    # flight, which was most of their lag under load (bench_rollups).
-    consumer_pool_max: int = 4
+    # flight, which was most of their lag under load (bench_rollups). One per consumer
+    # group (subscriptions.py registers six), so none waits for another either.
+    consumer_pool_max: int = 6

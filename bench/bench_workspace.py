@@ -16,8 +16,8 @@ BENCH_WS_BULK tasks made with the records batch API, then one `mark_complete`
 over every task of the `all` view, timed from the request until the job's
 report is final, and until the search index (fed by the published events)
 lists every task as completed: stored and published. Raw parts beside it: the
-records batch update of the same tasks one call at a time and several in
-flight, and one search page.
+records batch update of the same tasks, several calls in flight, just before
+and just after the job, and one search page.
 """
 
 from __future__ import annotations
@@ -173,6 +173,23 @@ async def _in_flight(calls, at_once: int) -> None:  # type: ignore[no-untyped-de
     await asyncio.gather(*(one(c) for c in calls))
 
 
+async def _post_retried(crm: httpx.AsyncClient, path: str, headers: dict[str, str],
+                        body: dict) -> httpx.Response:
+    """The shared records server is restarted by others now and then: a dropped
+    connection or a gateway 502/503 is retried (the batch calls are idempotent
+    here: same values), anything else is the answer."""
+    for attempt in range(5):
+        try:
+            answer = await crm.post(path, headers=headers, json=body)
+            if answer.status_code not in (502, 503) or attempt == 4:
+                return answer
+        except httpx.TransportError:
+            if attempt == 4:
+                raise
+        await asyncio.sleep(2)
+    raise AssertionError("unreachable")
+
+
 async def bulk_mark_complete() -> dict[str, float]:
     """The workspace runs in this process (its code as checked out, a throwaway
     database, its consumers on the real bus); records and search are the running
@@ -216,28 +233,22 @@ async def _bulk(workspace: httpx.AsyncClient, crm: httpx.AsyncClient,
                 "hs_task_subject": f"bench {n}", "hubspot_owner_id": str(csm_id),
                 "hs_timestamp": due, "hs_task_status": "NOT_STARTED"}}
                 for n in range(start, min(start + 100, BULK))]}
-            for attempt in range(3):  # a dropped connection is retried, not fatal
-                try:
-                    answer = await crm.post("/crm/v3/objects/tasks/batch/create",
-                                            headers=csm, json=body)
-                    break
-                except httpx.TransportError:
-                    if attempt == 2:
-                        raise
+            answer = await _post_retried(crm, "/crm/v3/objects/tasks/batch/create", csm, body)
             assert answer.status_code == 201, answer.text
             ids.extend(r["id"] for r in answer.json()["results"])
         return call
     await _in_flight([create(s) for s in range(0, BULK, 100)], 4)
 
-    async def in_read_model() -> bool:
+    async def in_read_model(status: str) -> bool:
         conn = await asyncpg.connect(database_url)
         try:
             return await conn.fetchval(
                 "SELECT count(*) FROM workspace_records WHERE object_type = 'tasks' "
-                "AND owner_id = $1", csm_id) == BULK
+                "AND owner_id = $1 AND task_status = $2", csm_id, status) == BULK
         finally:
             await conn.close()
-    await _eventually(in_read_model, 900, "the workspace read model to hold every task")
+    await _eventually(lambda: in_read_model("NOT_STARTED"), 900,
+                      "the workspace read model to hold every task")
 
     async def listed(view: str) -> bool:
         answer = await workspace.get(f"/workspace/v1/tasks?view={view}&timeZone=UTC&limit=1",
@@ -245,6 +256,26 @@ async def _bulk(workspace: httpx.AsyncClient, crm: httpx.AsyncClient,
         assert answer.status_code == 200, answer.text
         return answer.json()["total"] == BULK
     await _eventually(lambda: listed("all"), 600, "search to index every task")
+
+    # Raw part, same tasks, same machine, just before and just after the job: the
+    # records batch update (100 a call), IN_FLIGHT calls at once, each a real change.
+    def update(batch: list[str], status: str):  # type: ignore[no-untyped-def]
+        async def call() -> None:
+            answer = await _post_retried(crm, "/crm/v3/objects/tasks/batch/update", csm, {
+                "inputs": [{"id": i, "properties": {"hs_task_status": status}}
+                           for i in batch]})
+            assert answer.status_code == 200, answer.text
+        return call
+    batches = [ids[i:i + 100] for i in range(0, len(ids), 100)]
+
+    async def raw_rate(status: str) -> float:
+        started = time.perf_counter()
+        await _in_flight([update(b, status) for b in batches], IN_FLIGHT)
+        return BULK / (time.perf_counter() - started)
+    raw_before = await raw_rate("IN_PROGRESS")
+    # The job starts once the workspace has consumed those changes, not under them.
+    await _eventually(lambda: in_read_model("IN_PROGRESS"), 600,
+                      "the read model to catch up with the raw update")
 
     started = time.perf_counter()
     job = await workspace.post("/workspace/v1/tasks/bulk", headers=csm, json={
@@ -261,24 +292,8 @@ async def _bulk(workspace: httpx.AsyncClient, crm: httpx.AsyncClient,
     await _eventually(lambda: listed("completed"), 600,
                       "search to list every task as completed")
     published_seconds = time.perf_counter() - started
+    raw_after = await raw_rate("NOT_STARTED")
 
-    # Raw parts, same tasks, same machine, right after: the records batch update
-    # (100 a call) one call at a time and IN_FLIGHT at once, and one search page.
-    def update(batch: list[str], status: str):  # type: ignore[no-untyped-def]
-        async def call() -> None:
-            answer = await crm.post("/crm/v3/objects/tasks/batch/update", headers=csm, json={
-                "inputs": [{"id": i, "properties": {"hs_task_status": status}}
-                           for i in batch]})
-            assert answer.status_code == 200, answer.text
-        return call
-    batches = [ids[i:i + 100] for i in range(0, len(ids), 100)]
-    sample = batches[:max(1, len(batches) // 5)]
-    started = time.perf_counter()
-    await _in_flight([update(b, "NOT_STARTED") for b in sample], 1)
-    raw_sequential = len(sample) * 100 / (time.perf_counter() - started)
-    started = time.perf_counter()
-    await _in_flight([update(b, "NOT_STARTED") for b in batches], IN_FLIGHT)
-    raw_in_flight = BULK / (time.perf_counter() - started)
     started = time.perf_counter()
     page = await crm.post("/crm/v3/objects/tasks/search", headers=csm, json={
         "filterGroups": [{"filters": [{"propertyName": "hubspot_owner_id", "operator": "EQ",
@@ -287,8 +302,7 @@ async def _bulk(workspace: httpx.AsyncClient, crm: httpx.AsyncClient,
     assert page.status_code == 200, page.text
     search_page_ms = (time.perf_counter() - started) * 1000
     return {"job": job_seconds, "published": published_seconds,
-            "raw_sequential": raw_sequential, "raw_in_flight": raw_in_flight,
-            "search_page_ms": search_page_ms}
+            "raw_before": raw_before, "raw_after": raw_after, "search_page_ms": search_page_ms}
 
 
 async def run() -> list[Figure]:
@@ -306,18 +320,19 @@ async def run() -> list[Figure]:
     bulk = await bulk_mark_complete()
     note = f"{BULK:,} tasks, batches of 100, {IN_FLIGHT} in flight"
     job_rate = BULK / bulk["job"]
+    raw = (bulk["raw_before"] + bulk["raw_after"]) / 2
     figures += [
         Figure("bulk mark complete: job report final", bulk["job"], "s", note),
         Figure("bulk mark complete: job rate", job_rate, "tasks/s",
-               f"{job_rate / bulk['raw_in_flight']:.2f}x the raw batch update rate"),
+               f"{job_rate / raw:.2f}x the raw batch update rate (mean of before and after)"),
         Figure("bulk mark complete: stored, published and indexed", bulk["published"], "s",
                note + "; until search lists every task completed"),
         Figure("bulk mark complete: end-to-end rate", BULK / bulk["published"], "tasks/s",
                note),
-        Figure("raw: records batch update, one call at a time", bulk["raw_sequential"],
-               "tasks/s", "100 a call, same tasks"),
-        Figure(f"raw: records batch update, {IN_FLIGHT} calls in flight",
-               bulk["raw_in_flight"], "tasks/s", "100 a call, same tasks"),
+        Figure(f"raw: records batch update, {IN_FLIGHT} in flight, before the job",
+               bulk["raw_before"], "tasks/s", "100 a call, the same tasks"),
+        Figure(f"raw: records batch update, {IN_FLIGHT} in flight, after the job",
+               bulk["raw_after"], "tasks/s", "100 a call, the same tasks"),
         Figure("raw: one search page of 200 tasks", bulk["search_page_ms"], "ms",
                f"resolving {BULK:,} through search would take {BULK // 200} pages")]
     return figures

@@ -35,9 +35,11 @@ Measured 2026-11-23 15:28-15:33 UTC, load average 11-12 on the 2 cores from othe
   changes applied                  914 /s (own worker), 645 /s (shared): 2 per write
   handler in-process               1,871 snapshots/s, 9 statements per batch of 500
   raw Kafka fetch                  23,600 msg/s
-Before this version (the same box, load ~5, old bench through nginx, one process): forms
-20-35 sub/s; 528-672 writes/s, lag p50 30.6 s / p99 46.9 s, 156 memberships stored/s; the
-handler 721 snapshots/s with 3,005 statements per batch of 500.
+Before this version: the old bench (through nginx, one process, load ~9, 13:37 UTC): forms
+20-35 sub/s; 528-672 writes/s, lag p50 30.6 s / p99 46.9 s, 156 memberships stored/s. This
+bench on the old code (load ~5, 6,000 writes only): forms 24.9 sub/s e2e, 87 in-process
+with 13 statements each; 963 writes/s for 6 s, lag p50 12.2 s / p99 22.1 s, 379 changes/s;
+the handler 721 snapshots/s with 3,005 statements per batch of 500.
 """
 
 from __future__ import annotations

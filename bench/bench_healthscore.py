@@ -65,6 +65,7 @@ import random
 import signal
 import socket
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import asyncpg
@@ -77,6 +78,7 @@ from healthscore_scoring import NOW, bench_profile, customers
 
 from crm_contracts import topics
 from crm_healthscore.domain.codec import profile_to_json
+from crm_healthscore.domain.scoring import Scorer, event_horizons, may_count
 from crm_healthscore.domain.segments import segment_from_json
 from crm_healthscore.handlers.recompute import recompute
 from crm_healthscore.main import MIGRATIONS
@@ -98,6 +100,7 @@ COMPANIES = int(os.environ.get("BENCH_HEALTH_COMPANIES", "600"))
 BASE_SCORE = 50
 CALL_TO_COMPANY = 182
 SETTLE_TIMEOUT = 120.0
+PARTS = os.environ.get("BENCH_HEALTH_PARTS", "ab")  # "a": the full recompute only
 ACCOUNT = 1  # the throwaway database holds one account
 
 
@@ -134,8 +137,50 @@ async def load_customers(conn: asyncpg.Connection) -> None:
     await conn.execute("ANALYZE")
 
 
-async def full_recompute() -> tuple[float, float, int, int]:
-    """(load seconds, recompute seconds, customers recomputed, changes) over CUSTOMERS."""
+async def raw_parts(conn: asyncpg.Connection, ids: list[int]) -> dict[str, float]:
+    """The same data through the raw parts, in the same run: the facts query alone (as
+    text, no decoding), a COPY of the stored score rows into a copy of the table, and
+    score() alone on the same facts in this process."""
+    profile = bench_profile()
+    horizons = event_horizons([profile], NOW)
+    await conn.execute("SET jit = off")  # as recompute() does
+    began = time.perf_counter()
+    for start in range(0, len(ids), RECOMPUTE_BATCH):
+        await conn.fetch(
+            """SELECT l.customer_id, json_agg(a.event)::text FROM activity_links l
+               CROSS JOIN LATERAL (
+                   SELECT a.event FROM activities a
+                   WHERE a.account_id = l.account_id AND a.object_type = l.activity_type
+                     AND a.record_id = l.activity_id AND a.event IS NOT NULL OFFSET 0) a
+               JOIN unnest($3::text[], $4::timestamptz[]) AS h(event_type, horizon)
+                 ON h.event_type = a.event->>'type'
+               WHERE l.account_id = $1 AND l.customer_type = 'companies'
+                 AND l.customer_id = ANY($2::bigint[])
+                 AND (h.horizon IS NULL OR (a.event->>'occurred_at')::timestamptz > h.horizon)
+               GROUP BY l.customer_id""",
+            ACCOUNT, ids[start:start + RECOMPUTE_BATCH], list(horizons),
+            list(horizons.values()))
+    read = time.perf_counter() - began
+    rows = [tuple(r) for r in await conn.fetch("SELECT * FROM scores")]
+    await conn.execute("CREATE TEMP TABLE raw_scores (LIKE scores INCLUDING ALL)")
+    began = time.perf_counter()
+    for start in range(0, len(rows), RECOMPUTE_BATCH):
+        await conn.copy_records_to_table("raw_scores", records=rows[start:start + RECOMPUTE_BATCH])
+    written = time.perf_counter() - began
+    scorer, rng, scoring = Scorer(profile), random.Random(42), 0.0
+    for start in range(0, len(ids), 2_000):
+        batch = [replace(facts, events=tuple(e for e in facts.events if may_count(e, horizons)))
+                 for facts in customers(rng, start, min(2_000, len(ids) - start), EVENTS_EACH)]
+        began = time.perf_counter()
+        for facts in batch:
+            scorer.score(facts, NOW)
+        scoring += time.perf_counter() - began
+    return {"read": read, "write": written, "scoring": scoring}
+
+
+async def full_recompute() -> tuple[float, float, float, int, int, dict[str, float]]:
+    """(load seconds, recompute seconds, its Python CPU seconds, customers recomputed,
+    changes, raw parts' seconds) over CUSTOMERS."""
     url = throwaway_database_url(HEALTH_DB, "bench")
     await migrate_async(url, MIGRATIONS)
     conn = await asyncpg.connect(url)
@@ -150,7 +195,7 @@ async def full_recompute() -> tuple[float, float, int, int]:
         ids = [r["record_id"] for r in await conn.fetch(
             "SELECT record_id FROM customers ORDER BY record_id")]
         done = changes = 0
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         while done < len(ids) and time.perf_counter() - began < RECOMPUTE_BUDGET:
             batch = ids[done:done + RECOMPUTE_BATCH]
             async with conn.transaction():
@@ -158,7 +203,9 @@ async def full_recompute() -> tuple[float, float, int, int]:
                                           dict.fromkeys(batch, "profile:bench"), NOW)
             done += len(batch)
             changes += len(changed)
-        return loaded, time.perf_counter() - began, done, changes
+        seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+        raw = await raw_parts(conn, ids[:done])
+        return loaded, seconds, cpu, done, changes, raw
     finally:
         await conn.close()
         await drop_database(url)
@@ -366,7 +413,8 @@ async def engagement_to_score() -> tuple[float, int, list[float], int, list[int]
 
 
 async def run() -> list[Figure]:
-    loaded, seconds, done, changed = await full_recompute()
+    loaded, seconds, cpu, done, changed, raw = await full_recompute()
+    parts = raw["read"] + raw["write"] + raw["scoring"]
     recomputed = [
         Figure(f"full recompute, {done:,} customers x {EVENTS_EACH} engagements",
                seconds, "s", f"service's recompute(), 1 process, {RECOMPUTE_BATCH:,}/tx"),
@@ -374,9 +422,18 @@ async def run() -> list[Figure]:
                f"{changed:,} first scores stored and queued; load by COPY {loaded:.0f} s"),
         Figure("full recompute of 100,000 at that rate", 100_000 * seconds / done, "s",
                "projected unless BENCH_HEALTH_CUSTOMERS=100000; goal < 30 s"),
+        Figure("  its Python CPU per customer", cpu / done * 1e6, "us",
+               "process time: what load on the machine does not inflate"),
+        Figure("  raw: facts query alone", raw["read"], "s", "same SQL, as text, no decoding"),
+        Figure("  raw: COPY of the score rows", raw["write"], "s", "same rows, copy of the table"),
+        Figure("  raw: score() alone", raw["scoring"], "s", "same facts, in process"),
+        Figure("  recompute / sum of the raw parts", seconds / parts, "x",
+               "the rest: decoding, upsert vs COPY, changes, outbox, events"),
     ]
     for figure in recomputed:  # now, so a failing second part does not lose them
         print(f"  {figure.name}: {figure.render()}", flush=True)
+    if "b" not in PARTS:
+        return recomputed
     try:
         rate, calls, delays, missing, throttled = await engagement_to_score()
     except (httpx.HTTPError, RuntimeError) as failed:

@@ -129,15 +129,19 @@ async def load_facts_many(conn: asyncpg.Connection, account_id: int, customer_ty
                GROUP BY l.customer_id""",
             account_id, customer_type, customer_ids)
     else:
+        # The lateral lookup (OFFSET 0 keeps it one) goes link by link through the
+        # activities' primary key: joined plainly, the planner scanned every activity
+        # of the account for each batch, which grows with the account, not the batch.
         events = await conn.fetch(
             """SELECT l.customer_id, json_agg(a.event) AS events FROM activity_links l
-               JOIN activities a ON a.account_id = l.account_id
-                                AND a.object_type = l.activity_type
-                                AND a.record_id = l.activity_id
+               CROSS JOIN LATERAL (
+                   SELECT a.event FROM activities a
+                   WHERE a.account_id = l.account_id AND a.object_type = l.activity_type
+                     AND a.record_id = l.activity_id AND a.event IS NOT NULL OFFSET 0) a
                JOIN unnest($4::text[], $5::timestamptz[]) AS h(event_type, horizon)
                  ON h.event_type = a.event->>'type'
                WHERE l.account_id = $1 AND l.customer_type = $2
-                 AND l.customer_id = ANY($3::bigint[]) AND a.event IS NOT NULL
+                 AND l.customer_id = ANY($3::bigint[])
                  AND (h.horizon IS NULL
                       OR (a.event->>'occurred_at')::timestamptz > h.horizon)
                GROUP BY l.customer_id""",

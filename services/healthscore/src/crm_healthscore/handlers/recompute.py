@@ -51,6 +51,9 @@ async def recompute(conn: asyncpg.Connection, account_id: int, customer_type: st
     profiles = await store.live_profiles(conn, account_id)
     if not profiles:
         return []
+    # Its batch queries are estimated dear enough to be JIT-compiled, which costs more
+    # than they run (tens of ms per batch); in the caller's transaction only.
+    await conn.execute("SET LOCAL jit = off")
     scorers = [(live, Scorer(live.profile)) for live in profiles]
     horizons = event_horizons([live.profile for live in profiles], now)
     ordered = sorted(causes)

@@ -10,6 +10,9 @@ cd "$REPO"
 
 ALL_PARTS=(kafka postgres redis nginx zipkin smtp)
 PG_BIN=/usr/lib/postgresql/15/bin
+# The search index of a million contacts is ~1.5 GB with its indexes; PostgreSQL's
+# default 128 MB makes every search page in from the OS cache (docs/sizing.md).
+PG_SHARED_BUFFERS=${CRM_PG_SHARED_BUFFERS:-1GB}
 DATABASES=(crm_records crm_search crm_workspace crm_healthscore crm_exports crm_notifications)
 # service name -> first replica's port; a second replica listens on port+100.
 UPSTREAMS=(records:8001 search:8002 workspace:8003 healthscore:8004 exports:8005 notifications:8006)
@@ -120,7 +123,8 @@ start_postgres() {
     say "postgres already running"; return 0
   fi
   as_postgres "$PG_BIN/pg_ctl" -D "$root/data" -l "$root/postgres.log" -w -t 60 \
-    -o "-p 15432 -k $root -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null \
+    -o "-p 15432 -k $root -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=$PG_SHARED_BUFFERS" \
+    start >/dev/null \
     || { show_tail "$root/postgres.log"; die "postgres did not start"; }
 }
 wait_postgres() {

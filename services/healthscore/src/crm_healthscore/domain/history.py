@@ -11,7 +11,7 @@ from .bands import AT_RISK, HEALTHY, NEUTRAL
 from .changes import ScoreChange
 from .facts import CustomerFacts
 from .profile import Profile
-from .scoring import score
+from .scoring import Scorer
 
 
 @dataclass(frozen=True)
@@ -73,5 +73,6 @@ def preview_distribution(profile: Profile, facts: Iterable[CustomerFacts],
                          now: datetime) -> Distribution:
     """What a (draft) profile would give over these customers, writing nothing. The
     caller chooses the customers (those of the profile's segments)."""
+    scorer = Scorer(profile)
     return distribution((result.score, result.band)
-                        for result in (score(profile, one, now) for one in facts))
+                        for result in (scorer.score(one, now) for one in facts))

@@ -18,16 +18,18 @@ The API limits each token to RECORDS_RATE_LIMIT_PER_10S (190 by default) request
 per 10 s, so the load is spread over tokens issued through `POST /identity/v1/tokens`
 (one per 15 requests/s); 429s that remain are retried after Retry-After and counted.
 
-Measured 2026-11-23 13:22 UTC, defaults (target 150/s for 30 s), on the 2-core machine
-shared with other engineers' test runs (load average ~9; records was restarted by
-others several times in the minutes before):
-  calls logged                      19 req/s (1,756 in 93 s: the client fell far behind
-                                    the target; each create took ~2.5 s at 48 in flight)
-  roll-up lag p50 / p99             51.6 s / 73.0 s (all 1,756 rolled up)
-  deal automation lag p50 / p99     4.5 s / 10.0 s (30 deals)
-The roll-up consumer is the slow step: records' own /metrics gave an average event lag
-of ~42 s for records-rollups-records against ~3.3 s for records-deal-automation-records
-and records-list-membership on the same topic.
+Measured 2026-11-23 on the 2-core machine shared with other engineers' runs.
+Before (13:22 UTC, defaults, load ~9; and 14:57, load ~1):
+  calls logged                      19 / 74 req/s (target 150)
+  roll-up lag p50 / p99             51.6 s / 73.0 s; 18.4 s / 27.4 s
+  deal automation lag p50 / p99     4.5 s / 10.0 s; 0.12 s / 1.76 s
+After batching the roll-up consumer and giving the consumers their own pool
+(15:45 UTC, load ~5):
+  defaults: 41 req/s reached; roll-up 0.36 s / 0.70 s; deal automation 0.21 s / 0.71 s
+  BENCH_ROLLUP_RATE=30 (kept up): roll-up 0.05 s / 0.30 s; deal automation 0.03 s / 2.2 s
+  (the p99 of 30 deals is their maximum: one slow transaction)
+What bounds the call rate is the records service's CPU for a single create with an
+association (a full HTTP write), not the consumers.
 """
 
 from __future__ import annotations

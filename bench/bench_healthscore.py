@@ -8,6 +8,9 @@ segment), loaded by COPY and not timed. Then `handlers.recompute.recompute` scor
 of them in this process, 1,000 customers per transaction, exactly as publishing does
 (load facts, score, save score, keep the change, queue HealthScoreChanged in the
 outbox). Issue 8's goal: 100,000 x 20 in under 30 s. The outbox rows are never relayed.
+Beside it, on the same data and in the same run: the facts query alone, a COPY of the
+stored score rows into a copy of the table, and score() alone, plus the recompute's
+Python CPU time (BENCH_HEALTH_PARTS=a runs this part only).
 
 (b) Engagement -> score changed. A copy of the service runs as its own process
 (`crm-healthscore serve`, free port, throwaway database, its own consumer groups
@@ -25,35 +28,18 @@ Why a copy: on this shared machine the healthscore port the gateway routes to ma
 held by another checkout's process with another token secret (it answered 401 to this
 checkout's tokens on 2026-11-23), so the profile is published on the copy directly.
 
-Measured 2026-11-23 13:31 UTC with BENCH_HEALTH_CUSTOMERS=20000 and the other defaults
-(about 5 minutes in all; the default is now 10,000), on the 2-core machine shared with
-other engineers' test runs (load average ~9):
-  (a) 20,000 customers x 20 recomputed in 92.9 s = 215 customers/s (COPY load 31 s), so
-      100,000 would take ~460 s against the goal of 30 s. The scoring alone runs at
-      ~6,000/s; the rest is PostgreSQL round trips, five per customer. A profile of
-      2,000 customers (5.3 s in all): load_facts 1.24 s (two queries), stored_score
-      1.18 s, save_score 1.35 s, insert_change 0.55 s, score() 0.67 s, enqueue 0.09 s.
-      Reading facts and previous scores for a whole batch at once, and writing scores
-      and changes with one executemany/COPY per batch, is where the time is.
-
-After recompute() went to batches of 1,000 customers (facts and stored scores read with
-one query each, scores/changes/outbox written with one statement or COPY each), same
-command, same machine, load average 7-9, 2026-11-23 13:47-14:00 UTC:
-  (a) before (old code, run at 13:42): 123 cust/s (162 s for 20,000).
-      after: 385 cust/s (52 s) and 339 cust/s (59 s) -> 100,000 in ~260-295 s. A
-      profile of 3,000 customers now: load_facts_many 0.9-1.5 s, score() 1.0-1.7 s,
-      save_scores 0.6-1.0 s, the rest < 0.3 s: scoring is about half of it, so the 30 s
-      goal needs scoring itself faster (or more processes) on a machine this loaded.
-  (b) the client reaches only 19-29 calls/s (target 200: the records write path under
-      this load), so the 200/s goal is not measured. Run 1 (with only the batching):
-      p50 941 ms, p99 45 s. Run 2 (plus the per-engagement lock and json_agg facts):
-      p50 90 ms, p90 180 ms, p99 296 ms, 100 % within 1 s at 28.8 calls/s.
-  (b) 2,198 calls at 24 req/s achieved (target 200/s: the client fell behind; records
-      answered ~2 s per create under this load): score changed p50 290 ms, p99 43 s.
-      Not explained yet: probably the copy's consumers, which read every account's
-      record events on the shared topic (others' tests write in bursts), falling
-      behind; its log is .local/run/bench-healthscore.log. p90 and the share under 1 s
-      were added after this run.
+Measured 2026-11-23 with BENCH_HEALTH_CUSTOMERS=100000 on the 2-core machine shared
+with other engineers' test runs (the service README keeps the full table):
+  (a) before the scores_per_customer index (15:31, load 5-12): stopped at the 300 s
+      budget after 87,000 customers (286 cust/s); raw parts 9.2 s facts query, 4.4 s
+      COPY, 16.1 s score(); Python CPU 351 us/customer. The stored-score read of each
+      batch filtered every score of the account, so the rate fell as the table filled.
+      After it (15:43, load 5-7): 100,000 in 112 s = 894 cust/s; raw parts 15.7 s,
+      7.7 s, 15.4 s (recompute 2.9 x their sum); Python CPU 362 us/customer, i.e. ~36 s
+      of CPU for 100,000: the 30 s goal is not met in one process on this machine.
+      Earlier code (13:42-14:58): 123-580 cust/s at 20,000 customers.
+  (b) 2,611 calls at 28.7 req/s achieved (target 200/s: the records write path under
+      this load): score changed p50 116 ms, p90 226 ms, p99 496 ms, 100 % within 1 s.
 """
 
 from __future__ import annotations

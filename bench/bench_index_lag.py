@@ -14,6 +14,16 @@ end (not at the backlog earlier runs left). Lag of an event = the moment its
 document was stored (`indexed_at`, PostgreSQL's clock) minus its event time
 (this process's clock; same machine). Beside it: the raw produce rate of the
 same events in one burst, and the index's own catch-up rate on a burst of them.
+(`indexed_at` is the indexing transaction's start; its commit follows within
+the batch's few milliseconds.)
+
+Measured on the 2-core dev machine, 2026-11-23, load average ~4 from other work:
+    record events published (steady)        993 events/s  (60,000 over 60.4 s)
+    index lag p50 / p99 / max               7 ms / 256 ms / 345 ms   (goal p99 < 1 s)
+    raw produce, same events, one burst     17,794 events/s
+    index catch-up on a burst of 20,000     4,906 events/s   (steady load: 0.20x of it)
+Under load average 10-12 (five engineers' test runs) the same run gave p50 7.5 s,
+p99 12.8 s: the indexer then got under a fifth of a core and fell behind.
 """
 
 from __future__ import annotations

@@ -48,8 +48,6 @@ import asyncio
 import json
 import os
 import random
-import signal
-import socket
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -61,6 +59,7 @@ from bench_rollups import CONCURRENCY, account_with_tokens, association, paced, 
 from bench_write_path import GATEWAY, KAFKA
 from figures import Figure, percentile
 from healthscore_scoring import NOW, bench_profile, customers
+from service_copy import ServiceCopy
 
 from crm_contracts import topics
 from crm_healthscore.domain.codec import profile_to_json
@@ -69,7 +68,7 @@ from crm_healthscore.domain.segments import segment_from_json
 from crm_healthscore.handlers.recompute import recompute
 from crm_healthscore.main import MIGRATIONS
 from crm_platform.db import init_connection, migrate_async
-from crm_platform.testing import drop_database, throwaway_database_url, unique_group_prefix
+from crm_platform.testing import drop_database, throwaway_database_url
 
 ROOT = Path(__file__).resolve().parents[1]
 HEALTH_DB = os.environ.get("HEALTHSCORE_DATABASE_URL",
@@ -200,73 +199,14 @@ async def full_recompute() -> tuple[float, float, float, int, int, dict[str, flo
 # ---- (b) engagement -> score changed ------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-async def commit_groups_at_end(prefix: str) -> None:
-    """The copy's groups start where the topics end now, instead of replaying them all."""
-    for area, topic in (("facts", topics.RECORDS), ("links", topics.ASSOCIATIONS),
-                        ("properties", topics.PROPERTIES), ("workspace", topics.WORKSPACE),
-                        ("identity", topics.IDENTITY)):
-        consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False,
-                                    group_id=f"{prefix}healthscore-{area}")
-        await consumer.start()
-        try:
-            parts = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
-            consumer.assign(parts)
-            await consumer.commit(await consumer.end_offsets(parts))
-        finally:
-            await consumer.stop()
-
-
-class ServiceCopy:
-    """`crm-healthscore serve` as a child process of this bench, stopped and dropped after."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.database_url = throwaway_database_url(HEALTH_DB, "benchlive")
-        # The platform's prefix for throwaway copies (test-...): their groups are told apart.
-        self.prefix = unique_group_prefix("bench-health")
-        self.log = ROOT / ".local" / "run" / "bench-healthscore.log"
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def __aenter__(self) -> ServiceCopy:
-        await commit_groups_at_end(self.prefix)
-        env = {**os.environ, "HEALTHSCORE_PORT": str(self.port),
-               "HEALTHSCORE_DATABASE_URL": self.database_url,
-               "HEALTHSCORE_CONSUMER_GROUP_PREFIX": self.prefix, "HEALTHSCORE_RUN_CLOCK": "false"}
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        with self.log.open("w") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                "uv", "run", "--package", "crm-healthscore", "crm-healthscore", "serve",
-                cwd=ROOT, env=env, stdout=log, stderr=asyncio.subprocess.STDOUT,
-                start_new_session=True)
-        async with httpx.AsyncClient(base_url=self.url, timeout=5) as client:
-            for _ in range(240):
-                try:
-                    if (await client.get("/livez")).status_code == 200:
-                        return self
-                except httpx.HTTPError:
-                    pass
-                if self.process.returncode is not None:
-                    break
-                await asyncio.sleep(0.5)
-        await self.__aexit__()
-        raise RuntimeError(f"the healthscore copy did not start; see {self.log}")
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self.process and self.process.returncode is None:
-            os.killpg(self.process.pid, signal.SIGTERM)  # its own session: uv and the service
-            try:
-                await asyncio.wait_for(self.process.wait(), 30)
-            except TimeoutError:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                await self.process.wait()
-        await drop_database(self.database_url)
+def health_copy() -> ServiceCopy:
+    """`crm-healthscore serve` of its own (bench/service_copy.py), without its clock,
+    every consumer group starting at the end of its topic."""
+    groups = [(f"healthscore-{area}", topic) for area, topic in (
+        ("facts", topics.RECORDS), ("links", topics.ASSOCIATIONS),
+        ("properties", topics.PROPERTIES), ("workspace", topics.WORKSPACE),
+        ("identity", topics.IDENTITY))]
+    return ServiceCopy("healthscore", HEALTH_DB, groups, {"HEALTHSCORE_RUN_CLOCK": "false"})
 
 
 def profile_body() -> dict:
@@ -337,7 +277,7 @@ async def engagement_to_score() -> tuple[float, int, list[float], int, list[int]
     """(calls/s achieved, calls, delays, calls not reached, statuses retried)."""
     throttled: list[int] = []
     changes = ScoreChanges()
-    async with ServiceCopy() as copy, httpx.AsyncClient(
+    async with health_copy() as copy, httpx.AsyncClient(
             base_url=GATEWAY, timeout=60,
             limits=httpx.Limits(max_connections=CONCURRENCY)) as client:
         account_id, tokens = await account_with_tokens(client, RATE + 2)

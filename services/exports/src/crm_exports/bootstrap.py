@@ -11,7 +11,7 @@ import httpx
 from crm_exports.adapters.jobs import JobStore
 from crm_exports.adapters.records_client import RecordsClient
 from crm_exports.adapters.search_client import SearchClient
-from crm_exports.adapters.storage import LocalStorage
+from crm_exports.adapters.storage import LocalStorage, S3Storage, Storage, s3_client
 from crm_exports.adapters.workspace_client import WorkspaceClient
 from crm_exports.handlers.runner import ExportRunner, Links
 from crm_exports.settings import Settings
@@ -24,6 +24,13 @@ def link_secret(token_secret: str) -> str:
     return "export-links:" + token_secret.split(",")[0].strip()
 
 
+def open_storage(settings: Settings) -> Storage:
+    if settings.storage == "s3":
+        return S3Storage(s3_client(settings.s3_endpoint_url, settings.s3_region),
+                         settings.s3_bucket, settings.storage_dir, prefix=settings.s3_prefix)
+    return LocalStorage(settings.storage_dir)
+
+
 @dataclass
 class Container:
     pool: asyncpg.Pool
@@ -31,7 +38,7 @@ class Container:
     search: SearchClient
     records: RecordsClient
     workspace: WorkspaceClient
-    storage: LocalStorage
+    storage: Storage
     links: Links
     runner: ExportRunner
     directory: IdentityDirectory
@@ -48,7 +55,7 @@ def build(settings: Settings, pool: asyncpg.Pool, directory: IdentityDirectory,
     search = SearchClient(http, settings.search_url, settings.page_size,
                           settings.scan_page_size)
     records = RecordsClient(http, settings.records_url)
-    storage = LocalStorage(settings.storage_dir)
+    storage = open_storage(settings)
     links = Links(link_secret(token_secret), settings.public_base_url)
     runner = ExportRunner(jobs, search, records, storage, links, token_secret,
                           workers=settings.job_workers)

@@ -1,5 +1,7 @@
 from pathlib import Path
+from typing import Literal
 
+from pydantic import model_validator
 from pydantic_settings import SettingsConfigDict
 
 from crm_platform.settings import PlatformSettings
@@ -18,8 +20,20 @@ class Settings(PlatformSettings):
     records_url: str = "http://127.0.0.1:8001"
     # Saved views (filters, columns, sorts) come from the workspace service.
     workspace_url: str = "http://127.0.0.1:8003"
-    # Folder of the local storage adapter (a volume in Kubernetes).
+    # Where finished files are kept: "local" (the folder below) or "s3" (a bucket).
+    storage: Literal["local", "s3"] = "local"
+    # Folder of the local storage adapter (a volume in Kubernetes); with "s3",
+    # only the scratch files being written live here (an emptyDir will do).
     storage_dir: Path = Path(".local/run/exports")
+    # The bucket (with storage "s3"); credentials come from the standard AWS
+    # chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, a profile, a pod role).
+    s3_bucket: str = ""
+    # An S3-compatible server (MinIO, Ceph, ...); unset means AWS S3 itself.
+    s3_endpoint_url: str | None = None
+    # Unset: AWS_REGION / AWS_DEFAULT_REGION or the profile's region.
+    s3_region: str | None = None
+    # Prepended to every key, to share a bucket ("exports/" say).
+    s3_prefix: str = ""
     # Base of the download links handed out (the gateway, as users reach it).
     public_base_url: str = "http://127.0.0.1:8080"
     # Exports run at the same time by one replica (each one account's oldest).
@@ -31,3 +45,10 @@ class Settings(PlatformSettings):
     # Records per page of search's export scan (its maximum is 10,000): larger
     # exports, with their associated records' names in the same call.
     scan_page_size: int = 5000
+
+    @model_validator(mode="after")
+    def _bucket_named_for_s3(self) -> "Settings":
+        if self.storage == "s3" and not self.s3_bucket:
+            raise ValueError(
+                "EXPORTS_STORAGE=s3 needs EXPORTS_S3_BUCKET, the bucket to keep files in")
+        return self

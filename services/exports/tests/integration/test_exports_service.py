@@ -6,16 +6,21 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+import boto3
 import httpx
+import openpyxl
 import pytest
 from fastapi import FastAPI
+from moto.server import ThreadedMotoServer
 
 from crm_exports.adapters.jobs import accept_requested
+from crm_exports.adapters.storage import S3Storage
 from crm_exports.domain.links import sign_download_link
 from crm_exports.main import create_app as create_exports
 from crm_exports.settings import Settings as ExportsSettings
@@ -437,3 +442,62 @@ async def test_a_list_export_writes_the_members_the_user_may_see(stack):
                                         headers=admin)).json()
     assert exported["exportType"] == "LIST" and exported["listId"] == list_id
     assert outside  # created, never a member: not in any file above
+
+
+@contextmanager
+def kept_in_an_s3_bucket(stack: Stack) -> Iterator[S3Storage]:
+    """The running service's storage swapped for a bucket on an S3-compatible server
+    (moto's, on a free port) for the length of one test, then the folder again."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    container = stack.app.state.container
+    local = container.storage
+    try:
+        host, port = server.get_host_and_port()
+        client = boto3.client("s3", endpoint_url=f"http://{host}:{port}", region_name="us-east-1",
+                              aws_access_key_id="it", aws_secret_access_key="it")
+        client.create_bucket(Bucket="exports-it")
+        bucket = S3Storage(client, "exports-it", local.root, prefix="exports/")
+        container.storage = container.runner.storage = bucket
+        yield bucket
+    finally:
+        container.storage = container.runner.storage = local
+        server.stop()
+
+
+async def test_an_xlsx_export_kept_in_a_bucket_downloads_by_both_links(stack):
+    # R-EXP-5 R-EXP-6: storage by setting; the status link and the email link stream it
+    account_id, _, headers = await stack.new_account()
+    created = await stack.records.post("/crm/v3/objects/contacts/batch/create", headers=headers,
+                                       json={"inputs": [
+        {"properties": {"email": "s3@example.com", "firstname": "+Zoë", "lastname": "Bucket"}}]})
+    assert created.status_code == 201, created.text
+    await _contacts_indexed(stack, headers, 1)
+    await _exports_knows_user(stack, headers)
+    body = {**VIEW, "format": "XLSX", "language": "EN", "publicCrmSearchRequest": {"filters": [
+        {"propertyName": "lastname", "operator": "EQ", "value": "Bucket"}]}}
+    with kept_in_an_s3_bucket(stack) as bucket:
+        started = await stack.exports.post("/crm/v3/exports/export/async", json=body,
+                                           headers=headers)
+        assert started.status_code == 202, started.text
+        export_id = started.json()["id"]
+        status = await _wait_final(stack, export_id, headers)
+        assert status["status"] == "COMPLETE", status
+        listed = bucket.client.list_objects_v2(Bucket="exports-it")["Contents"]
+        assert [o["Key"] for o in listed] == [f"exports/{account_id}/{export_id}/Lead list.xlsx"]
+        assert not (bucket.root / ".scratch" / export_id).exists()
+
+        secret = stack.app.state.container.links.secret
+        email_link = sign_download_link(secret, export_id, datetime.now(UTC) + timedelta(days=30))
+        for path in (urlsplit(status["result"]).path, f"/crm/v3/exports/download/{email_link}"):
+            download = await stack.exports.get(path)
+            assert download.status_code == 200
+            sheet = openpyxl.load_workbook(io.BytesIO(download.content)).active
+            rows = [[c.value for c in row] for row in sheet.iter_rows()]
+            assert rows[0] == ["Record ID", "First Name", "Email"]
+            assert rows[1][1:] == ["'+Zoë", "s3@example.com"]  # neutralised (R-EXP-6)
+            assert isinstance(rows[1][0], int)  # the record id stays a number
+
+        expired = sign_download_link(secret, export_id, datetime.now(UTC) - timedelta(seconds=1))
+        assert (await stack.exports.get(f"/crm/v3/exports/download/{expired}")).status_code == 410
+

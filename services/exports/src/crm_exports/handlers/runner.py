@@ -39,7 +39,7 @@ from crm_exports.adapters.jobs import (
 )
 from crm_exports.adapters.records_client import RecordsClient, RecordsRefused
 from crm_exports.adapters.search_client import SearchClient, SearchRefused, UserToken
-from crm_exports.adapters.storage import LocalStorage
+from crm_exports.adapters.storage import Storage
 from crm_exports.domain.associations import ExportFormat
 from crm_exports.domain.columns import PropertyDefinition, plan_columns
 from crm_exports.domain.jobs import MAX_ATTEMPTS, TooManyRowsForXls, check_xls_rows
@@ -88,7 +88,7 @@ def file_name(export_name: str, fmt: ExportFormat) -> str:
 
 class ExportRunner:
     def __init__(self, jobs: JobStore, search: SearchClient, records: RecordsClient,
-                 storage: LocalStorage, links: Links, token_secret: str, *, workers: int = 2,
+                 storage: Storage, links: Links, token_secret: str, *, workers: int = 2,
                  idle_seconds: float = 0.5,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.jobs, self.search, self.records = jobs, search, records
@@ -187,7 +187,7 @@ class ExportRunner:
                        all_company_domains=spec.all_company_domains))
         delivered = result.paths[0]
         key = f"{job.account_id}/{job.export_id}/{delivered.name}"
-        size = self.storage.keep(delivered, key)
+        size = await asyncio.to_thread(self.storage.keep, delivered, key)  # an upload with S3
         self.storage.discard_scratch(job.export_id)
         now = self.clock()
         url, expires_at = self.links.url(job.export_id, EMAIL_LINK_TTL, now)
@@ -198,7 +198,8 @@ class ExportRunner:
             download_url=url, link_expires_at=expires_at, finished_at=now))
         if not await self.jobs.complete(job.export_id, result.row_count, key, delivered.name,
                                         size, finished):
-            self.storage.delete(key)  # canceled while the file was being kept
+            # canceled while the file was being kept
+            await asyncio.to_thread(self.storage.delete, key)
             raise ExportCanceled()
         log.info("export %s complete: %d rows, %d bytes", job.export_id, result.row_count, size)
 

@@ -88,10 +88,14 @@ def test_long_text_is_cut_to_the_cell_limit_after_escaping_nothing_away(tmp_path
 
 
 def test_white_space_at_either_end_and_carriage_returns_are_kept(tmp_path):
-    path = write(tmp_path / "e.xlsx", [[1, "  padded  ", None, "a\r\nb\rc"]])
+    path = write(tmp_path / "e.xlsx", [[1, "  padded  ", None, "a\r\nb\rc\r"]])
     row = cells(path)[1]
     assert row[1] == ("  padded  ", "s")
-    assert row[3] == ("a\r\nb\rc", "s")
+    assert row[3] == ("a\r\nb\rc\r", "s")
+    sheet = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
+    # Excel trims white space at either end of a <t> unless told to keep it
+    assert b'<t xml:space="preserve">  padded  </t>' in sheet
+    assert b'<t xml:space="preserve">a&#13;\nb&#13;c&#13;</t>' in sheet
 
 
 def test_characters_xml_cannot_hold_are_dropped_and_excel_escapes_kept_literal(tmp_path):

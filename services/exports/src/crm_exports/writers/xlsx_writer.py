@@ -190,10 +190,15 @@ class XlsxWriter:
 
 def _text_cell(letters: str, r: str, text: str) -> str:
     """One inline-string cell; "" when nothing XML can hold is left of the text."""
-    text = xml_text(sheet_cell(text))  # cut to 32,767 characters, then escaped
+    text = sheet_cell(text)  # cut to 32,767 characters
+    # White space at either end is kept as written; judged before escaping, since
+    # a trailing carriage return becomes "&#13;" (a control character that is
+    # dropped only errs towards keeping what remains).
+    preserve = text[0] <= " " or text[-1] <= " "
+    text = xml_text(text)
     if not text:
         return ""
-    if text[0] <= " " or text[-1] <= " ":  # leading/trailing white space kept as written
+    if preserve:
         return f'<c r="{letters}{r}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
     return f'<c r="{letters}{r}" t="inlineStr"><is><t>{text}</t></is></c>'
 

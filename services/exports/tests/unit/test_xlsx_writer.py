@@ -42,6 +42,7 @@ def cells(path: Path) -> list[list[tuple[object, str]]]:
 
 
 def test_the_package_holds_the_minimal_parts_and_each_is_well_formed_xml(tmp_path):
+    # R-EXP-1: a valid XLSX package
     path = write(tmp_path / "e.xlsx", [[1, "Ann", "12", "x"]])
     with zipfile.ZipFile(path) as zf:
         assert zf.testzip() is None
@@ -80,6 +81,7 @@ def test_unicode_numbers_empty_cells_and_formulas_read_back_exactly(tmp_path):
 
 
 def test_long_text_is_cut_to_the_cell_limit_after_escaping_nothing_away(tmp_path):
+    # R-EXP-1
     # 32,767 characters, each "&" escaped in the XML but counted as one character
     path = write(tmp_path / "e.xlsx", [[1, "&" * 40_000, None, "é" * 32_767]])
     row = cells(path)[1]
@@ -88,6 +90,7 @@ def test_long_text_is_cut_to_the_cell_limit_after_escaping_nothing_away(tmp_path
 
 
 def test_white_space_at_either_end_and_carriage_returns_are_kept(tmp_path):
+    # R-EXP-1 R-EXP-6: a neutralised "\r=..." keeps its carriage return
     path = write(tmp_path / "e.xlsx", [[1, "  padded  ", None, "a\r\nb\rc\r"]])
     row = cells(path)[1]
     assert row[1] == ("  padded  ", "s")
@@ -99,6 +102,7 @@ def test_white_space_at_either_end_and_carriage_returns_are_kept(tmp_path):
 
 
 def test_characters_xml_cannot_hold_are_dropped_and_excel_escapes_kept_literal(tmp_path):
+    # R-EXP-1
     text = "bell\x07 nul\x00 esc\x1b lone\ud800 noncharacter\uffff tab\tok"
     path = write(tmp_path / "e.xlsx", [[1, text, None, "_x000D_ is literal"]])
     row = cells(path)[1]
@@ -142,7 +146,7 @@ def test_more_columns_than_a_sheet_holds_are_refused(tmp_path):
 
 
 def test_rows_reach_the_disk_page_by_page_not_at_close(tmp_path):
-    # flat memory: a page's rows are compressed into the file as they are written
+    # R-EXP-1 flat memory: a page's rows are compressed into the file as they are written
     path = tmp_path / "e.xlsx"
     writer = XlsxWriter(path)
     writer.write_header(COLUMNS)

@@ -9,8 +9,12 @@ the customer's CSM, expiring after `alert_days`, and publishes HealthAlertRaised
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -19,7 +23,7 @@ from crm_contracts import topics
 from crm_contracts.envelope import CloudEvent
 from crm_contracts.healthscores import v1
 from crm_healthscore.adapters import store
-from crm_healthscore.domain.changes import ScoreChange, diff, is_alert
+from crm_healthscore.domain.changes import ScoreChange, StoredScore, diff, is_alert
 from crm_healthscore.domain.facts import CustomerFacts
 from crm_healthscore.domain.scoring import Scorer, ScoreResult, event_horizons
 from crm_healthscore.domain.segments import segments_of
@@ -36,6 +40,47 @@ def csm_user_id(properties: Mapping[str, str | None] | None, csm_property: str) 
 
 
 BATCH_SIZE = 1_000  # customers read and written per round of queries
+YIELD_EVERY = 100  # customers scored between two turns of the event loop (see recompute)
+
+
+# A batch's facts per customer and stored (score, band) per (profile, customer).
+_Loaded = tuple[dict[int, store.StoredFacts], dict[tuple[str, int], StoredScore]]
+
+
+@dataclass
+class _BatchOutcome:
+    """What scoring one batch decided, for one round of writes."""
+
+    to_save: list[ScoreResult] = field(default_factory=list)
+    to_delete: list[tuple[str, int]] = field(default_factory=list)
+    changes: list[ScoreChange] = field(default_factory=list)
+    alerts: list[dict] = field(default_factory=list)
+    outgoing: list[OutgoingEvent] = field(default_factory=list)
+
+
+_gc_pauses = 0  # recomputes under way in this process (the consumer, clock, publishing)
+_gc_resume = False
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a recompute runs. A batch allocates hundreds
+    of thousands of small containers that live until its writes (results, changes,
+    events); each time enough of them pile up CPython rescans the heap, which cost a
+    third of a recompute's CPU (bench_healthscore, issue 8). They hold no cycles, so
+    reference counting frees them anyway; collection resumes when the last recompute
+    of the process ends (cycles made meanwhile elsewhere wait until then)."""
+    global _gc_pauses, _gc_resume
+    if _gc_pauses == 0:
+        _gc_resume = gc.isenabled()
+        gc.disable()
+    _gc_pauses += 1
+    try:
+        yield
+    finally:
+        _gc_pauses -= 1
+        if _gc_pauses == 0 and _gc_resume:
+            gc.enable()
 
 
 async def recompute(conn: asyncpg.Connection, account_id: int, customer_type: str,
@@ -44,7 +89,20 @@ async def recompute(conn: asyncpg.Connection, account_id: int, customer_type: st
     """`causes` maps each customer id to what made it worth recomputing. Customers go in
     batches of BATCH_SIZE: a batch's facts and stored scores are read with one query
     each, scored in Python, and its scores, changes and events written with one
-    statement each, so the cost per customer is scoring, not round trips (issue 8)."""
+    statement each, so the cost per customer is scoring, not round trips (issue 8).
+
+    Pipelined: while a batch is scored, the previous batch's writes and the next
+    batch's reads run on the connection (PostgreSQL works on the other core). Scoring
+    gives the event loop a turn every YIELD_EVERY customers so those statements follow
+    one another; batches hold distinct customers and are written in order, so the
+    outcome is the same as one batch after the other."""
+    with _cyclic_gc_paused():
+        return await _recompute(conn, account_id, customer_type, causes, now, alert_days)
+
+
+async def _recompute(conn: asyncpg.Connection, account_id: int, customer_type: str,
+                     causes: Mapping[int, str], now: datetime,
+                     alert_days: int) -> list[ScoreChange]:
     settings_type, csm_property = await store.customer_settings(conn, account_id)
     if customer_type != settings_type:
         return []  # not the object that represents customers in this account
@@ -57,28 +115,48 @@ async def recompute(conn: asyncpg.Connection, account_id: int, customer_type: st
     scorers = [(live, Scorer(live.profile)) for live in profiles]
     horizons = event_horizons([live.profile for live in profiles], now)
     ordered = sorted(causes)
+    batches = [ordered[start:start + BATCH_SIZE]
+               for start in range(0, len(ordered), BATCH_SIZE)]
+
+    async def read(ids: list[int]) -> _Loaded:
+        return (await store.load_facts_many(conn, account_id, customer_type, ids, horizons),
+                await store.stored_scores(conn, account_id, customer_type, ids))
+
+    async def write_then_read(done: _BatchOutcome | None,
+                              ids: list[int] | None) -> _Loaded | None:
+        if done is not None:
+            await _write(conn, account_id, customer_type, done)
+        return None if ids is None else await read(ids)
+
     changes: list[ScoreChange] = []
-    for start in range(0, len(ordered), BATCH_SIZE):
-        batch = {customer_id: causes[customer_id]
-                 for customer_id in ordered[start:start + BATCH_SIZE]}
-        changes += await _recompute_batch(conn, account_id, customer_type, csm_property,
-                                          scorers, horizons, batch, now, alert_days)
+    loaded = await read(batches[0]) if batches else None
+    done: _BatchOutcome | None = None
+    for index, ids in enumerate(batches):
+        following = batches[index + 1] if index + 1 < len(batches) else None
+        io = asyncio.ensure_future(write_then_read(done, following))
+        try:
+            assert loaded is not None
+            done = await _score_batch(account_id, customer_type, csm_property, scorers,
+                                      {i: causes[i] for i in ids}, loaded, now, alert_days)
+            loaded = await io
+        finally:
+            if not io.done():  # scoring failed: stop the statements, the caller rolls back
+                io.cancel()
+                await asyncio.gather(io, return_exceptions=True)
+        changes += done.changes
+    if done is not None:
+        await _write(conn, account_id, customer_type, done)
     return changes
 
 
-async def _recompute_batch(conn: asyncpg.Connection, account_id: int, customer_type: str,
-                           csm_property: str, scorers: list[tuple[store.LiveProfile, Scorer]],
-                           horizons: dict[str, datetime | None], causes: dict[int, str],
-                           now: datetime, alert_days: int) -> list[ScoreChange]:
-    ids = list(causes)
-    all_facts = await store.load_facts_many(conn, account_id, customer_type, ids, horizons)
-    previous_scores = await store.stored_scores(conn, account_id, customer_type, ids)
-    to_save: list[ScoreResult] = []
-    to_delete: list[tuple[str, int]] = []
-    changes: list[ScoreChange] = []
-    alerts: list[dict] = []
-    outgoing: list[OutgoingEvent] = []
-    for customer_id, cause in causes.items():
+async def _score_batch(account_id: int, customer_type: str, csm_property: str,
+                       scorers: list[tuple[store.LiveProfile, Scorer]], causes: dict[int, str],
+                       loaded: _Loaded, now: datetime, alert_days: int) -> _BatchOutcome:
+    all_facts, previous_scores = loaded
+    out = _BatchOutcome()
+    for position, (customer_id, cause) in enumerate(causes.items()):
+        if position % YIELD_EVERY == 0:
+            await asyncio.sleep(0)  # the pipelined statements move on meanwhile
         stored = all_facts[customer_id]
         for live, scorer in scorers:
             profile = live.profile
@@ -88,16 +166,16 @@ async def _recompute_batch(conn: asyncpg.Connection, account_id: int, customer_t
                     stored.properties, live.segments, profile.property_types):
                 facts = CustomerFacts(str(customer_id), stored.properties, stored.events)
                 current = scorer.score(facts, now)
-                to_save.append(current)
+                out.to_save.append(current)
             elif previous is not None:
-                to_delete.append((profile.id, customer_id))
+                out.to_delete.append((profile.id, customer_id))
             change = diff(previous, current, cause, now)
             if change is None:
                 continue
-            changes.append(change)
+            out.changes.append(change)
             key = v1.customer_key(account_id, customer_type, customer_id)
             subject = f"{customer_type}/{customer_id}"
-            outgoing.append(OutgoingEvent(topics.HEALTHSCORES.name, key, CloudEvent.of(
+            out.outgoing.append(OutgoingEvent(topics.HEALTHSCORES.name, key, CloudEvent.of(
                 v1.HealthScoreChanged(
                     account_id=account_id, profile_id=profile.id, profile_name=profile.name,
                     customer_object_type=customer_type, customer_id=customer_id,
@@ -113,17 +191,21 @@ async def _recompute_batch(conn: asyncpg.Connection, account_id: int, customer_t
                     "customer_id": customer_id, "old_band": change.old_band,
                     "new_band": change.new_band, "score": change.new_score, "cause": cause,
                     "fired_at": now, "expires_at": now + timedelta(days=alert_days)}
-                alerts.append(alert)
-                outgoing.append(OutgoingEvent(topics.HEALTHSCORES.name, key, CloudEvent.of(
+                out.alerts.append(alert)
+                out.outgoing.append(OutgoingEvent(topics.HEALTHSCORES.name, key, CloudEvent.of(
                     v1.HealthAlertRaised(profile_name=profile.name,
                                          customer_object_type=customer_type, **{
                                              k: v for k, v in alert.items()
                                              if k != "customer_type"}),
                     source=SOURCE, subject=subject, account_id=account_id)))
-    await store.save_scores(conn, account_id, customer_type, to_save)
-    await store.delete_scores(conn, account_id, customer_type, to_delete)
-    await store.insert_changes(conn, account_id, customer_type, changes)
-    for alert in alerts:  # a change of band: rare next to the scores themselves
+    return out
+
+
+async def _write(conn: asyncpg.Connection, account_id: int, customer_type: str,
+                 out: _BatchOutcome) -> None:
+    await store.save_scores(conn, account_id, customer_type, out.to_save)
+    await store.delete_scores(conn, account_id, customer_type, out.to_delete)
+    await store.insert_changes(conn, account_id, customer_type, out.changes)
+    for alert in out.alerts:  # a change of band: rare next to the scores themselves
         await store.insert_alert(conn, alert)
-    await enqueue(conn, outgoing, channel=OUTBOX_CHANNEL)
-    return changes
+    await enqueue(conn, out.outgoing, channel=OUTBOX_CHANNEL)

@@ -3,6 +3,7 @@ caller's connection so a consumer batch or a request is one transaction)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -107,20 +108,33 @@ async def load_facts_many(conn: asyncpg.Connection, account_id: int, customer_ty
                           horizons: Mapping[str, datetime | None] | None = None,
                           ) -> dict[int, StoredFacts]:
     """The facts of a batch of customers in two queries (one per table), not two per
-    customer: round trips, not scoring, were what a recompute spent its time on.
+    customer: round trips, not scoring, were what a recompute spent its time on."""
+    return facts_from_rows(customer_ids, *await facts_rows(conn, account_id, customer_type,
+                                                           customer_ids, horizons))
+
+
+FactsRows = tuple[list[tuple[int, bool, str]], list[tuple[int, str]]]
+
+
+async def facts_rows(conn: asyncpg.Connection, account_id: int, customer_type: str,
+                     customer_ids: list[int],
+                     horizons: Mapping[str, datetime | None] | None = None) -> FactsRows:
+    """A batch's facts as JSON text, undecoded: (record id, gone, properties) per
+    customer and (customer id, events as one JSON array) per customer with events.
+    Decoded by facts_from_rows, in whichever process scores them (handlers.recompute).
 
     With `horizons` (scoring.event_horizons at the recompute's instant) only the events
     that may still count are read, filtered in SQL: types no live rule reads and events
     a window has left for good never leave the database (scoring.may_count)."""
     rows = await conn.fetch(
-        "SELECT record_id, gone, properties FROM customers WHERE account_id = $1 "
+        "SELECT record_id, gone, properties::text FROM customers WHERE account_id = $1 "
         "AND object_type = $2 AND record_id = ANY($3::bigint[])",
         account_id, customer_type, customer_ids)
     # One JSON array per customer, parsed once: 20 small jsonb values per customer
     # decoded one by one cost as much as scoring them.
     if horizons is None:
         events = await conn.fetch(
-            """SELECT l.customer_id, json_agg(a.event) AS events FROM activity_links l
+            """SELECT l.customer_id, json_agg(a.event)::text FROM activity_links l
                JOIN activities a ON a.account_id = l.account_id
                                 AND a.object_type = l.activity_type
                                 AND a.record_id = l.activity_id
@@ -133,7 +147,7 @@ async def load_facts_many(conn: asyncpg.Connection, account_id: int, customer_ty
         # activities' primary key: joined plainly, the planner scanned every activity
         # of the account for each batch, which grows with the account, not the batch.
         events = await conn.fetch(
-            """SELECT l.customer_id, json_agg(a.event) AS events FROM activity_links l
+            """SELECT l.customer_id, json_agg(a.event)::text FROM activity_links l
                CROSS JOIN LATERAL (
                    SELECT a.event FROM activities a
                    WHERE a.account_id = l.account_id AND a.object_type = l.activity_type
@@ -146,13 +160,19 @@ async def load_facts_many(conn: asyncpg.Connection, account_id: int, customer_ty
                       OR (a.event->>'occurred_at')::timestamptz > h.horizon)
                GROUP BY l.customer_id""",
             account_id, customer_type, customer_ids, list(horizons), list(horizons.values()))
-    properties = {r["record_id"]: None if r["gone"] else r["properties"] for r in rows}
+    return [tuple(r) for r in rows], [tuple(r) for r in events]  # type: ignore[misc]
+
+
+def facts_from_rows(customer_ids: list[int], customers: list[tuple[int, bool, str]],
+                    events: list[tuple[int, str]]) -> dict[int, StoredFacts]:
+    """Decode facts_rows: every id of `customer_ids` gets its facts (no row: unknown)."""
+    loads, parse = json.loads, datetime.fromisoformat
+    properties = {record_id: None if gone else loads(text) for record_id, gone, text in customers}
     per_customer: dict[int, list[Event]] = {customer_id: [] for customer_id in customer_ids}
-    parse = datetime.fromisoformat
-    for row in events:
-        per_customer[row["customer_id"]] = [
+    for customer_id, text in events:
+        per_customer[customer_id] = [
             Event(e["id"], e["type"], parse(e["occurred_at"]), e["properties"])
-            for e in row["events"]]
+            for e in loads(text)]
     return {customer_id: StoredFacts(properties.get(customer_id), tuple(found))
             for customer_id, found in per_customer.items()}
 
@@ -315,24 +335,34 @@ async def stored_scores(conn: asyncpg.Connection, account_id: int, customer_type
         r["profile_id"], str(r["customer_id"]), r["score"], r["band"]) for r in rows}
 
 
+ScoreRow = tuple[str, int, int, str, str, datetime, datetime | None]
+
+
+def score_row(result: ScoreResult) -> ScoreRow:
+    """A score as save_scores stores it: (profile, customer, score, band, the result with
+    its explanation as JSON text, computed_at, next_change_at). Made where the score is
+    computed (a scoring process sends text, cheaper to pass on than the objects)."""
+    return (result.profile_id, int(result.customer_id), result.score, result.band,
+            json.dumps(result_to_json(result), separators=(",", ":")), result.computed_at,
+            result.next_change_at)
+
+
 async def save_scores(conn: asyncpg.Connection, account_id: int, customer_type: str,
-                      results: list[ScoreResult]) -> None:
-    """Insert or replace a batch of scores in one statement (arrays unnested)."""
-    if not results:
+                      rows: list[ScoreRow]) -> None:
+    """Insert or replace a batch of scores (score_row) in one statement (arrays unnested)."""
+    if not rows:
         return
+    columns = list(zip(*rows, strict=True))
     await conn.execute(
         """INSERT INTO scores (account_id, profile_id, customer_type, customer_id, score, band,
                                result, computed_at, next_change_at)
-           SELECT $1, p, $2, c, s, b, r, t, n
-           FROM unnest($3::text[], $4::bigint[], $5::int[], $6::text[], $7::jsonb[],
+           SELECT $1, p, $2, c, s, b, r::jsonb, t, n
+           FROM unnest($3::text[], $4::bigint[], $5::int[], $6::text[], $7::text[],
                        $8::timestamptz[], $9::timestamptz[]) AS u(p, c, s, b, r, t, n)
            ON CONFLICT (account_id, profile_id, customer_type, customer_id) DO UPDATE
                SET score = EXCLUDED.score, band = EXCLUDED.band, result = EXCLUDED.result,
                    computed_at = EXCLUDED.computed_at, next_change_at = EXCLUDED.next_change_at""",
-        account_id, customer_type, [r.profile_id for r in results],
-        [int(r.customer_id) for r in results], [r.score for r in results],
-        [r.band for r in results], [result_to_json(r) for r in results],
-        [r.computed_at for r in results], [r.next_change_at for r in results])
+        account_id, customer_type, *columns)
 
 
 async def delete_scores(conn: asyncpg.Connection, account_id: int, customer_type: str,

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import multiprocessing
 import uuid
+from collections import deque
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,7 +28,7 @@ from crm_contracts.healthscores import v1
 from crm_healthscore.adapters import store
 from crm_healthscore.domain.changes import ScoreChange, StoredScore, diff, is_alert
 from crm_healthscore.domain.facts import CustomerFacts
-from crm_healthscore.domain.scoring import Scorer, ScoreResult, event_horizons
+from crm_healthscore.domain.scoring import Scorer, event_horizons
 from crm_healthscore.domain.segments import segments_of
 from crm_platform.outbox import OutgoingEvent, enqueue
 
@@ -40,18 +43,16 @@ def csm_user_id(properties: Mapping[str, str | None] | None, csm_property: str) 
 
 
 BATCH_SIZE = 1_000  # customers read and written per round of queries
-YIELD_EVERY = 100  # customers scored between two turns of the event loop (see recompute)
-
-
-# A batch's facts per customer and stored (score, band) per (profile, customer).
-_Loaded = tuple[dict[int, store.StoredFacts], dict[tuple[str, int], StoredScore]]
+# Processes that score the batches of a recompute of more than one batch (publishing a
+# profile: every customer of the account); this machine has two cores.
+SCORING_PROCESSES = 2
 
 
 @dataclass
 class _BatchOutcome:
     """What scoring one batch decided, for one round of writes."""
 
-    to_save: list[ScoreResult] = field(default_factory=list)
+    to_save: list[store.ScoreRow] = field(default_factory=list)
     to_delete: list[tuple[str, int]] = field(default_factory=list)
     changes: list[ScoreChange] = field(default_factory=list)
     alerts: list[dict] = field(default_factory=list)
@@ -83,6 +84,19 @@ def _cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+_pool: ProcessPoolExecutor | None = None
+
+
+def _scoring_pool() -> ProcessPoolExecutor:
+    """The scoring processes, started on the first recompute that needs them and kept
+    (spawned, not forked: the service runs threads and open sockets)."""
+    global _pool
+    if _pool is None:
+        _pool = ProcessPoolExecutor(SCORING_PROCESSES,
+                                    mp_context=multiprocessing.get_context("spawn"))
+    return _pool
+
+
 async def recompute(conn: asyncpg.Connection, account_id: int, customer_type: str,
                     causes: Mapping[int, str], now: datetime, *,
                     alert_days: int = 14) -> list[ScoreChange]:
@@ -91,11 +105,11 @@ async def recompute(conn: asyncpg.Connection, account_id: int, customer_type: st
     each, scored in Python, and its scores, changes and events written with one
     statement each, so the cost per customer is scoring, not round trips (issue 8).
 
-    Pipelined: while a batch is scored, the previous batch's writes and the next
-    batch's reads run on the connection (PostgreSQL works on the other core). Scoring
-    gives the event loop a turn every YIELD_EVERY customers so those statements follow
-    one another; batches hold distinct customers and are written in order, so the
-    outcome is the same as one batch after the other."""
+    One batch (an event's customers, a clock tick) is scored in this process. More
+    (publishing) are scored by SCORING_PROCESSES processes, two batches at a time,
+    while this one reads the next batch and writes the finished ones, in order, on the
+    caller's connection and transaction: the same statements as one batch after the
+    other, so the same outcome, with scoring on both cores beside PostgreSQL."""
     with _cyclic_gc_paused():
         return await _recompute(conn, account_id, customer_type, causes, now, alert_days)
 
@@ -112,93 +126,107 @@ async def _recompute(conn: asyncpg.Connection, account_id: int, customer_type: s
     # Its batch queries are estimated dear enough to be JIT-compiled, which costs more
     # than they run (tens of ms per batch); in the caller's transaction only.
     await conn.execute("SET LOCAL jit = off")
-    scorers = [(live, Scorer(live.profile)) for live in profiles]
     horizons = event_horizons([live.profile for live in profiles], now)
     ordered = sorted(causes)
     batches = [ordered[start:start + BATCH_SIZE]
                for start in range(0, len(ordered), BATCH_SIZE)]
-
-    async def read(ids: list[int]) -> _Loaded:
-        return (await store.load_facts_many(conn, account_id, customer_type, ids, horizons),
-                await store.stored_scores(conn, account_id, customer_type, ids))
-
-    async def write_then_read(done: _BatchOutcome | None,
-                              ids: list[int] | None) -> _Loaded | None:
-        if done is not None:
-            await _write(conn, account_id, customer_type, done)
-        return None if ids is None else await read(ids)
-
+    pool = _scoring_pool() if len(batches) > 1 else None
+    loop = asyncio.get_running_loop()
     changes: list[ScoreChange] = []
-    loaded = await read(batches[0]) if batches else None
-    done: _BatchOutcome | None = None
-    for index, ids in enumerate(batches):
-        following = batches[index + 1] if index + 1 < len(batches) else None
-        io = asyncio.ensure_future(write_then_read(done, following))
-        try:
-            assert loaded is not None
-            done = await _score_batch(account_id, customer_type, csm_property, scorers,
-                                      {i: causes[i] for i in ids}, loaded, now, alert_days)
-            loaded = await io
-        finally:
-            if not io.done():  # scoring failed: stop the statements, the caller rolls back
-                io.cancel()
-                await asyncio.gather(io, return_exceptions=True)
-        changes += done.changes
-    if done is not None:
+    scoring: deque[asyncio.Future[_BatchOutcome]] = deque()
+
+    async def write_oldest() -> None:
+        done = await scoring.popleft()
         await _write(conn, account_id, customer_type, done)
+        changes.extend(done.changes)
+
+    try:
+        for ids in batches:
+            rows = await store.facts_rows(conn, account_id, customer_type, ids, horizons)
+            previous = await store.stored_scores(conn, account_id, customer_type, ids)
+            job = (account_id, customer_type, csm_property, profiles,
+                   {i: causes[i] for i in ids}, rows, previous, now, alert_days)
+            if pool is None:
+                done = _score_batch(*job)
+                await _write(conn, account_id, customer_type, done)
+                changes.extend(done.changes)
+                continue
+            scoring.append(loop.run_in_executor(pool, _score_batch, *job))
+            if len(scoring) > SCORING_PROCESSES:
+                await write_oldest()
+        while scoring:
+            await write_oldest()
+    finally:
+        for job in scoring:  # failed: nothing more is written, the caller rolls back
+            job.cancel()
     return changes
 
 
-async def _score_batch(account_id: int, customer_type: str, csm_property: str,
-                       scorers: list[tuple[store.LiveProfile, Scorer]], causes: dict[int, str],
-                       loaded: _Loaded, now: datetime, alert_days: int) -> _BatchOutcome:
-    all_facts, previous_scores = loaded
-    out = _BatchOutcome()
-    for position, (customer_id, cause) in enumerate(causes.items()):
-        if position % YIELD_EVERY == 0:
-            await asyncio.sleep(0)  # the pipelined statements move on meanwhile
-        stored = all_facts[customer_id]
-        for live, scorer in scorers:
-            profile = live.profile
-            previous = previous_scores.get((profile.id, customer_id))
-            current = None
-            if stored.properties is not None and segments_of(
-                    stored.properties, live.segments, profile.property_types):
-                facts = CustomerFacts(str(customer_id), stored.properties, stored.events)
-                current = scorer.score(facts, now)
-                out.to_save.append(current)
-            elif previous is not None:
-                out.to_delete.append((profile.id, customer_id))
-            change = diff(previous, current, cause, now)
-            if change is None:
-                continue
-            out.changes.append(change)
-            key = v1.customer_key(account_id, customer_type, customer_id)
-            subject = f"{customer_type}/{customer_id}"
+def _score_batch(account_id: int, customer_type: str, csm_property: str,
+                 profiles: list[store.LiveProfile], causes: dict[int, str],
+                 rows: store.FactsRows, previous_scores: dict[tuple[str, int], StoredScore],
+                 now: datetime, alert_days: int) -> _BatchOutcome:
+    """Score one batch: facts decoded, every live profile's score, and the changes,
+    alerts and events they make. Pure CPU and picklable both ways, so it runs in a
+    scoring process as well as here."""
+    with _cyclic_gc_paused():
+        all_facts = store.facts_from_rows(list(causes), *rows)
+        scorers = [(live, Scorer(live.profile)) for live in profiles]
+        out = _BatchOutcome()
+        for customer_id, cause in causes.items():
+            _score_customer(out, account_id, customer_type, csm_property, scorers,
+                            customer_id, cause, all_facts[customer_id], previous_scores,
+                            now, alert_days)
+        return out
+
+
+def _score_customer(out: _BatchOutcome, account_id: int, customer_type: str,
+                    csm_property: str, scorers: list[tuple[store.LiveProfile, Scorer]],
+                    customer_id: int, cause: str, stored: store.StoredFacts,
+                    previous_scores: dict[tuple[str, int], StoredScore], now: datetime,
+                    alert_days: int) -> None:
+    for live, scorer in scorers:
+        profile = live.profile
+        previous = previous_scores.get((profile.id, customer_id))
+        current = None
+        if stored.properties is not None and segments_of(
+                stored.properties, live.segments, profile.property_types):
+            facts = CustomerFacts(str(customer_id), stored.properties, stored.events)
+            current = scorer.score(facts, now)
+            out.to_save.append(store.score_row(current))
+        elif previous is not None:
+            out.to_delete.append((profile.id, customer_id))
+        change = diff(previous, current, cause, now)
+        if change is None:
+            continue
+        out.changes.append(change)
+        key = v1.customer_key(account_id, customer_type, customer_id)
+        subject = f"{customer_type}/{customer_id}"
+        changed = CloudEvent.of(
+            v1.HealthScoreChanged(
+                account_id=account_id, profile_id=profile.id, profile_name=profile.name,
+                customer_object_type=customer_type, customer_id=customer_id,
+                old_score=change.old_score, new_score=change.new_score,
+                old_band=change.old_band, new_band=change.new_band, cause=cause,
+                changed_at=now),
+            source=SOURCE, subject=subject, account_id=account_id)
+        changed.value()  # serialised here, where the scoring runs
+        out.outgoing.append(OutgoingEvent(topics.HEALTHSCORES.name, key, changed))
+        if is_alert(change):
+            alert = {
+                "alert_id": str(uuid.uuid4()), "account_id": account_id,
+                "user_id": csm_user_id(stored.properties, csm_property),
+                "profile_id": profile.id, "customer_type": customer_type,
+                "customer_id": customer_id, "old_band": change.old_band,
+                "new_band": change.new_band, "score": change.new_score, "cause": cause,
+                "fired_at": now, "expires_at": now + timedelta(days=alert_days)}
+            out.alerts.append(alert)
             out.outgoing.append(OutgoingEvent(topics.HEALTHSCORES.name, key, CloudEvent.of(
-                v1.HealthScoreChanged(
-                    account_id=account_id, profile_id=profile.id, profile_name=profile.name,
-                    customer_object_type=customer_type, customer_id=customer_id,
-                    old_score=change.old_score, new_score=change.new_score,
-                    old_band=change.old_band, new_band=change.new_band, cause=cause,
-                    changed_at=now),
+                v1.HealthAlertRaised(profile_name=profile.name,
+                                     customer_object_type=customer_type, **{
+                                         k: v for k, v in alert.items()
+                                         if k != "customer_type"}),
                 source=SOURCE, subject=subject, account_id=account_id)))
-            if is_alert(change):
-                alert = {
-                    "alert_id": str(uuid.uuid4()), "account_id": account_id,
-                    "user_id": csm_user_id(stored.properties, csm_property),
-                    "profile_id": profile.id, "customer_type": customer_type,
-                    "customer_id": customer_id, "old_band": change.old_band,
-                    "new_band": change.new_band, "score": change.new_score, "cause": cause,
-                    "fired_at": now, "expires_at": now + timedelta(days=alert_days)}
-                out.alerts.append(alert)
-                out.outgoing.append(OutgoingEvent(topics.HEALTHSCORES.name, key, CloudEvent.of(
-                    v1.HealthAlertRaised(profile_name=profile.name,
-                                         customer_object_type=customer_type, **{
-                                             k: v for k, v in alert.items()
-                                             if k != "customer_type"}),
-                    source=SOURCE, subject=subject, account_id=account_id)))
-    return out
 
 
 async def _write(conn: asyncpg.Connection, account_id: int, customer_type: str,

@@ -336,6 +336,7 @@ async def stored_scores(conn: asyncpg.Connection, account_id: int, customer_type
 
 
 ScoreRow = tuple[str, int, int, str, str, datetime, datetime | None]
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode  # one encoder, not one a call
 
 
 def score_row(result: ScoreResult) -> ScoreRow:
@@ -343,7 +344,7 @@ def score_row(result: ScoreResult) -> ScoreRow:
     its explanation as JSON text, computed_at, next_change_at). Made where the score is
     computed (a scoring process sends text, cheaper to pass on than the objects)."""
     return (result.profile_id, int(result.customer_id), result.score, result.band,
-            json.dumps(result_to_json(result), separators=(",", ":")), result.computed_at,
+            _compact_json(result_to_json(result)), result.computed_at,
             result.next_change_at)
 
 

@@ -16,6 +16,7 @@ import uuid
 from collections import deque
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -97,6 +98,13 @@ def _scoring_pool() -> ProcessPoolExecutor:
     return _pool
 
 
+def _discard_pool() -> None:
+    global _pool
+    if _pool is not None:
+        _pool.shutdown(wait=False, cancel_futures=True)
+        _pool = None
+
+
 async def recompute(conn: asyncpg.Connection, account_id: int, customer_type: str,
                     causes: Mapping[int, str], now: datetime, *,
                     alert_days: int = 14) -> list[ScoreChange]:
@@ -156,6 +164,9 @@ async def _recompute(conn: asyncpg.Connection, account_id: int, customer_type: s
                 await write_oldest()
         while scoring:
             await write_oldest()
+    except BrokenProcessPool:
+        _discard_pool()  # a scoring process died (killed, out of memory): the next
+        raise  # recompute starts new ones; this one fails and its caller rolls back
     finally:
         for job in scoring:  # failed: nothing more is written, the caller rolls back
             job.cancel()

@@ -98,6 +98,16 @@ def _scoring_pool() -> ProcessPoolExecutor:
     return _pool
 
 
+def start_scoring_processes() -> None:
+    """Start the scoring processes now and wait until each has imported this module
+    (~2 s), rather than in the first recompute that needs them."""
+    list(_scoring_pool().map(_ready, range(SCORING_PROCESSES)))
+
+
+def _ready(_: int) -> None:
+    """Nothing: runs in a scoring process once it has started."""
+
+
 def _discard_pool() -> None:
     global _pool
     if _pool is not None:

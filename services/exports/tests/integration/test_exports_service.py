@@ -483,7 +483,9 @@ async def test_an_xlsx_export_kept_in_a_bucket_downloads_by_both_links(stack):
         export_id = started.json()["id"]
         status = await _wait_final(stack, export_id, headers)
         assert status["status"] == "COMPLETE", status
-        listed = bucket.client.list_objects_v2(Bucket="exports-it")["Contents"]
+        # (other tests' jobs still running may land in the bucket too: ours by prefix)
+        listed = bucket.client.list_objects_v2(Bucket="exports-it",
+                                               Prefix=f"exports/{account_id}/")["Contents"]
         assert [o["Key"] for o in listed] == [f"exports/{account_id}/{export_id}/Lead list.xlsx"]
         assert not (bucket.root / ".scratch" / export_id).exists()
 

@@ -12,7 +12,6 @@ import email
 import io
 import os
 import re
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +24,7 @@ from hubspot.crm.exports.models import Filter
 
 from crm_exports.bootstrap import link_secret
 from crm_exports.domain.links import sign_download_link
+from crm_platform.testing import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -38,16 +38,6 @@ def _account(gateway_url: str, operator_key: str, admin_email: str) -> str:
                         headers={"X-Operator-Key": operator_key}, timeout=30)
     assert answer.status_code == 201, answer.text
     return answer.json()["token"]
-
-
-def _until(probe, what: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _mail_to(address: str) -> email.message.Message | None:
@@ -82,7 +72,7 @@ def test_sdk_exports_a_filtered_view_mailed_with_a_link_that_expires(gateway_url
     assert linked.status_code == 200, linked.text
     view = {"filterGroups": [{"filters": [
         {"propertyName": "lastname", "operator": "EQ", "value": tag}]}], "limit": 0}
-    _until(lambda: httpx.post(f"{gateway_url}/crm/v3/objects/contacts/search", json=view,
+    wait_until(lambda: httpx.post(f"{gateway_url}/crm/v3/objects/contacts/search", json=view,
                               headers=headers, timeout=30).json().get("total") == 2,
            "the contacts to be searchable")
 
@@ -98,11 +88,11 @@ def test_sdk_exports_a_filtered_view_mailed_with_a_link_that_expires(gateway_url
             sorts=["email"])))
     assert task.id
 
-    status = _until(lambda: (s := exports.get_status(task.id)).status == "COMPLETE" and s,
+    status = wait_until(lambda: (s := exports.get_status(task.id)).status == "COMPLETE" and s,
                     "the export to complete")
     assert status.result.startswith(f"{gateway_url}/crm/v3/exports/download/")
 
-    mail = _until(lambda: _mail_to(admin_email), f"the email to {admin_email}")
+    mail = wait_until(lambda: _mail_to(admin_email), f"the email to {admin_email}")
     assert mail["Subject"] == f'Your export "Leads {tag}" is ready'
     text = mail.get_payload(decode=True).decode()
     link = re.search(r"(http\S+/crm/v3/exports/download/[\w.-]+)", text).group(1)
@@ -142,7 +132,7 @@ def test_a_saved_workspace_view_exports_with_its_filters_and_column_order(gatewa
     assert created.status_code == 201, created.text
     query = {"filterGroups": [{"filters": [
         {"propertyName": "city", "operator": "EQ", "value": tag}]}], "limit": 0}
-    _until(lambda: httpx.post(f"{gateway_url}/crm/v3/objects/companies/search", json=query,
+    wait_until(lambda: httpx.post(f"{gateway_url}/crm/v3/objects/companies/search", json=query,
                               headers=headers, timeout=30).json().get("total") == 2,
            "the companies to be searchable")
     view = httpx.post(f"{gateway_url}/workspace/v1/views", headers=headers, timeout=30, json={
@@ -155,7 +145,7 @@ def test_a_saved_workspace_view_exports_with_its_filters_and_column_order(gatewa
                          headers=headers, timeout=30, json={"format": "CSV", "language": "FR"})
     assert started.status_code == 202, started.text
     status_url = f"{gateway_url}/crm/v3/exports/export/async/tasks/{started.json()['id']}/status"
-    status = _until(lambda: (s := httpx.get(status_url, headers=headers, timeout=30).json())
+    status = wait_until(lambda: (s := httpx.get(status_url, headers=headers, timeout=30).json())
                     ["status"] in ("COMPLETE", "FAILED") and s, "the view export to finish")
     assert status["status"] == "COMPLETE", status
     rows = list(csv.reader(io.StringIO(

@@ -6,26 +6,16 @@ Runs against the services `make test` starts behind the nginx gateway."""
 from __future__ import annotations
 
 import os
-import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
+from crm_platform.testing import wait_until
+
 pytestmark = pytest.mark.e2e
 
 CALL_TO_COMPANY, MEETING_TO_COMPANY = 182, 188
-
-
-def _until(probe, what: str, timeout: float = 60.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
 def test_logged_calls_and_meetings_raise_the_score_and_time_lowers_it(gateway_url,
@@ -54,7 +44,7 @@ def test_logged_calls_and_meetings_raise_the_score_and_time_lowers_it(gateway_ur
         ],
     }
     # The service's identity copy learns the new admin from the bus: retry until it has.
-    created = _until(lambda: (r := http.post("/healthscores/v1/profiles", json=profile))
+    created = wait_until(lambda: (r := http.post("/healthscores/v1/profiles", json=profile))
                      .status_code == 201 and r, "the profile to be created")
     profile_id = created.json()["id"]
     assert http.post(f"/healthscores/v1/profiles/{profile_id}/publish").status_code == 200
@@ -65,7 +55,7 @@ def test_logged_calls_and_meetings_raise_the_score_and_time_lowers_it(gateway_ur
             answer = http.get(score_path)
             return answer.json() if answer.status_code == 200 and \
                 answer.json()["score"] == score else None
-        return _until(probe, f"the score {score}")
+        return wait_until(probe, f"the score {score}")
 
     first = explained(0)
     assert first["band"] == "at_risk"

@@ -14,19 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from crm_platform.testing import wait_until
+
 pytestmark = pytest.mark.e2e
 
 MAILBOX = Path(__file__).resolve().parents[2] / ".local" / "run" / "smtp" / "messages"
-
-
-def _wait(probe, what: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_forms_tracking_and_an_active_list(gateway_url, new_account):
@@ -97,10 +89,10 @@ def test_forms_tracking_and_an_active_list(gateway_url, new_account):
 
     assert members() == {first["contactId"]}
     second = submit({"email": f"second-{tag}@example.com", "city": "Rome"})
-    _wait(lambda: members() == {first["contactId"], second["contactId"]}, "a member to join")
+    wait_until(lambda: members() == {first["contactId"], second["contactId"]}, "a member to join")
     api.patch(f"/crm/v3/objects/contacts/{second['contactId']}",
               json={"properties": {"city": "Oslo"}})
-    _wait(lambda: members() == {first["contactId"]}, "a member to leave")
+    wait_until(lambda: members() == {first["contactId"]}, "a member to leave")
 
     # Email to the list: one engagement per reachable member, with a send report.
     report = _send(api, list_id, f"News {tag}", f"send-{tag}")
@@ -140,7 +132,7 @@ def test_email_to_a_list_arrives_once_over_smtp(gateway_url, new_account):
                 found.append(message)
         return found
 
-    [message] = _wait(delivered, "the list email on the SMTP sink")
+    [message] = wait_until(delivered, "the list email on the SMTP sink")
     assert address in message["To"]
     time.sleep(2)
     assert len(delivered()) == 1  # the retried send mailed nobody twice

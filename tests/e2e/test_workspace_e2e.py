@@ -6,14 +6,14 @@ view, the board, a bulk action's report, the schedule and the feed
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+
+from crm_platform.testing import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -33,17 +33,6 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def eventually(probe: Callable[[], Any], within: float, what: str) -> Any:
-    deadline = time.monotonic() + within
-    last = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {within}s waiting for {what} (last: {last!r})")
-
-
 @pytest.fixture(scope="module")
 def crm(gateway_url: str):
     with httpx.Client(base_url=gateway_url, timeout=30) as client:
@@ -59,8 +48,8 @@ def make_user(crm: httpx.Client, admin: dict[str, str], **profile: Any) -> dict[
     assert token.status_code == 201, token.text
     headers = bearer(token.json()["token"])
     # The workspace learns users from identity events: wait until it knows this one.
-    eventually(lambda: crm.get("/workspace/v1/dashboards", headers=headers).status_code != 401,
-               30, "the workspace to learn the user")
+    wait_until(lambda: crm.get("/workspace/v1/dashboards", headers=headers).status_code != 401,
+               "the workspace to learn the user", 30)
     return {**headers, "X-User-Id": str(made.json()["id"])}
 
 
@@ -117,10 +106,10 @@ def test_workspace_as_a_csm_a_seatless_super_admin_and_a_user_without_access(new
         counts = {k: v["count"] for k, v in answer.json()["tasks"].items()}
         return answer.json() if counts == {"overdue": 1, "due_today": 1,
                                            "due_tomorrow": 1} else None
-    summary = eventually(lambda: counted(csm), 120, "the CSM's summary counts")
+    summary = wait_until(lambda: counted(csm), "the CSM's summary counts", 120)
     assert [i["id"] for i in summary["schedule"]] == [tasks[1]]
-    assert eventually(lambda: counted(seatless, f"&userId={uid(csm)}"), 30,
-                      "the seatless admin's view of the CSM's summary")
+    assert wait_until(lambda: counted(seatless, f"&userId={uid(csm)}"),
+                      "the seatless admin's view of the CSM's summary", 30)
     refused = crm.get("/workspace/v1/summary", headers=outsider)
     assert refused.status_code == 403
     assert refused.json()["errors"][0]["missing"] == "cs_workspace_access"
@@ -143,7 +132,7 @@ def test_workspace_as_a_csm_a_seatless_super_admin_and_a_user_without_access(new
                           headers=csm)
         assert answer.status_code == 200, answer.text
         return {r["id"] for r in answer.json()["results"]} == set(customers)
-    eventually(ran, 60, "the shared view to list the customers")
+    wait_until(ran, "the shared view to list the customers", 60)
     assert crm.post(f"/workspace/v1/views/{view.json()['id']}/run", json={},
                     headers=outsider).status_code == 403
 
@@ -152,7 +141,7 @@ def test_workspace_as_a_csm_a_seatless_super_admin_and_a_user_without_access(new
         answer = crm.get(f"/workspace/v1/boards/revenue?ownerId={uid(csm)}", headers=csm)
         assert answer.status_code == 200, answer.text
         return answer.json() if answer.json()["total"] == 1 else None
-    columns = {c["stageId"]: c for c in eventually(board, 60, "the board")["columns"]}
+    columns = {c["stageId"]: c for c in wait_until(board, "the board", 60)["columns"]}
     assert (columns[pipeline["stages"][0]["id"]]["count"],
             columns[pipeline["stages"][0]["id"]]["amount"]) == (1, "500")
     blocked = crm.get("/workspace/v1/boards/revenue", headers=seatless)
@@ -170,7 +159,7 @@ def test_workspace_as_a_csm_a_seatless_super_admin_and_a_user_without_access(new
         answer = crm.get("/workspace/v1/feed", headers=csm)
         assert answer.status_code == 200, answer.text
         return [i["id"] for i in answer.json()["results"]] == [call]
-    eventually(fed, 60, "the feed to show the call")
+    wait_until(fed, "the feed to show the call", 60)
     assert crm.get("/workspace/v1/feed", headers=seatless).status_code == 403
     assert crm.get("/workspace/v1/feed", headers=outsider).status_code == 403
 
@@ -183,7 +172,7 @@ def test_workspace_as_a_csm_a_seatless_super_admin_and_a_user_without_access(new
         answer = crm.get(f"/workspace/v1/jobs/{job.json()['id']}", headers=csm)
         assert answer.status_code == 200, answer.text
         return answer.json() if answer.json()["finishedAt"] else None
-    report = eventually(finished, 60, "the bulk job to finish")
+    report = wait_until(finished, "the bulk job to finish", 60)
     assert report["status"] == "succeeded", report
     assert sorted(report["report"]["changed"]) == sorted(tasks)
     assert crm.get(f"/workspace/v1/jobs/{job.json()['id']}",

@@ -78,6 +78,19 @@ async def eventually(probe: Callable[[], Awaitable[T]], *, timeout: float = 20.0
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
+def wait_until(probe: Callable[[], T], what: str, timeout: float = 60.0,
+               interval: float = 0.2) -> T:
+    """`eventually` for synchronous tests (the SDK and httpx clients of tests/e2e)."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
 @contextmanager
 def serving(app: FastAPI, port: int = 0) -> Iterator[str]:
     """The app under a real uvicorn server in a thread of this process (its own

@@ -36,7 +36,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -50,6 +49,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 from figures import Figure
+from service_copy import free_port
 
 ROWS = int(os.environ.get("BENCH_EXPORT_ROWS", "1000000"))
 FORMATS = os.environ.get("BENCH_EXPORT_FORMATS", "CSV,XLSX").split(",")
@@ -225,12 +225,6 @@ def run_child(fmt: str, search_url: str, records_url: str, secret: str) -> dict:
 
 
 # ---------------------------------------------------------------- the services
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def cpu_seconds(pid: int) -> float:

@@ -61,12 +61,13 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import ConsumerRecord
 from bench_rollups import CONCURRENCY, account_with_tokens, association, paced, retried, send
-from bench_write_path import GATEWAY, KAFKA
+from bench_write_path import GATEWAY
 from figures import Figure, percentile
 from healthscore_scoring import NOW, bench_profile, customers
 from service_copy import ServiceCopy
+from topic_tail import TopicTail
 
 from crm_contracts import topics
 from crm_healthscore.domain.codec import profile_to_json
@@ -250,42 +251,21 @@ def profile_body() -> dict:
                  "rules": [{"event_type": "call", "points": 1, "mode": "each"}]}]}
 
 
-class ScoreChanges:
+class ScoreChanges(TopicTail):
     """HealthScoreChanged of one account from the end of crm.healthscores.v1:
     customer id -> [(new score, Kafka timestamp in s)]."""
 
     def __init__(self) -> None:
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False)
+        super().__init__(topics.HEALTHSCORES)
         self.seen: dict[int, list[tuple[int, float]]] = {}
         self.account_id = 0
-        self.task: asyncio.Task | None = None
 
-    async def start(self) -> None:
-        await self.consumer.start()
-        parts = [TopicPartition(topics.HEALTHSCORES.name, p)
-                 for p in range(topics.HEALTHSCORES.partitions)]
-        self.consumer.assign(parts)
-        await self.consumer.seek_to_end(*parts)
-        for part in parts:
-            await self.consumer.position(part)
-        self.task = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        while True:
-            for messages in (await self.consumer.getmany(timeout_ms=200)).values():
-                for message in messages:
-                    kind = dict(message.headers).get("ce_type", b"").decode()
-                    data = json.loads(message.value)
-                    if kind == "crm.healthscore.changed.v1" and \
-                            data.get("account_id") == self.account_id and \
-                            data.get("new_score") is not None:
-                        self.seen.setdefault(int(data["customer_id"]), []).append(
-                            (int(data["new_score"]), message.timestamp / 1000))
-
-    async def stop(self) -> None:
-        if self.task:
-            self.task.cancel()
-        await self.consumer.stop()
+    def take(self, kind: str, message: ConsumerRecord) -> None:
+        data = json.loads(message.value)
+        if kind == "crm.healthscore.changed.v1" and data.get("account_id") == self.account_id \
+                and data.get("new_score") is not None:
+            self.seen.setdefault(int(data["customer_id"]), []).append(
+                (int(data["new_score"]), message.timestamp / 1000))
 
 
 def score_delays(calls: list[tuple[int, int, float]],

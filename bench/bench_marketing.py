@@ -48,7 +48,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import time
 import uuid
 from datetime import UTC, datetime
@@ -57,9 +56,12 @@ from pathlib import Path
 import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import ConsumerRecord
 from bench_rollups import CONCURRENCY, paced
 from faststream.kafka import KafkaBroker
 from figures import Figure, percentile
+from service_copy import commit_group_at_end, free_port
+from topic_tail import TopicTail
 
 from crm_contracts import topics
 from crm_contracts.envelope import CloudEvent
@@ -88,16 +90,10 @@ CONSUMER_BATCH = 500
 # that serves no traffic); "shared": all in the HTTP process, one replica's default.
 CONSUMERS_APART = os.environ.get("BENCH_MARKETING_CONSUMERS", "own") == "own"
 SETTLE_TIMEOUT = 120.0
-PARTITIONS = {t.name: t.partitions for t in topics.ALL_TOPICS}
+TOPICS = {t.name: t for t in topics.ALL_TOPICS}
 
 
 # ---- the records copy ---------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class CountingConnection(asyncpg.Connection):  # type: ignore[misc]
@@ -128,16 +124,7 @@ async def commit_groups_at_end(prefix: str) -> None:
     broker = KafkaBroker(KAFKA)
     subscriptions.register(broker, None, prefix)  # type: ignore[arg-type]  # only the names
     for group, group_topics in subscriptions_of(broker).items():
-        consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False,
-                                    group_id=group)
-        await consumer.start()
-        try:
-            parts = [TopicPartition(t, p) for t in group_topics
-                     for p in range(PARTITIONS[t])]
-            consumer.assign(parts)
-            await consumer.commit(await consumer.end_offsets(parts))
-        finally:
-            await consumer.stop()
+        await commit_group_at_end(group, *(TOPICS[name] for name in group_topics))
 
 
 class RecordsCopy:
@@ -362,42 +349,22 @@ async def form_rates(copy: RecordsCopy, pool: asyncpg.Pool) -> list[Figure]:
 # ---- active list membership lag --------------------------------------------------------
 
 
-class MembershipEvents:
+class MembershipEvents(TopicTail):
     """The list-membership events of one account, read from the end of crm.lists.v1:
     (kind, list id, record id) -> changed_at in epoch seconds."""
 
     def __init__(self, account_id: int) -> None:
+        super().__init__(topics.LISTS)
         self.account_id = account_id
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False)
         self.seen: dict[tuple[str, int, int], float] = {}
-        self.task: asyncio.Task | None = None
 
-    async def start(self) -> None:
-        await self.consumer.start()
-        parts = [TopicPartition(topics.LISTS.name, p) for p in range(topics.LISTS.partitions)]
-        self.consumer.assign(parts)
-        await self.consumer.seek_to_end(*parts)
-        for part in parts:
-            await self.consumer.position(part)
-        self.task = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        while True:
-            for messages in (await self.consumer.getmany(timeout_ms=200)).values():
-                for message in messages:
-                    kind = dict(message.headers).get("ce_type", b"").decode()
-                    if not kind.startswith("crm.list.membership."):
-                        continue
-                    data = json.loads(message.value)
-                    if data["account_id"] == self.account_id:
-                        changed = datetime.fromisoformat(data["changed_at"]).timestamp()
-                        self.seen[(kind.split(".")[3], data["list_id"],
-                                   data["record_id"])] = changed
-
-    async def stop(self) -> None:
-        if self.task:
-            self.task.cancel()
-        await self.consumer.stop()
+    def take(self, kind: str, message: ConsumerRecord) -> None:
+        if not kind.startswith("crm.list.membership."):
+            return
+        data = json.loads(message.value)
+        if data["account_id"] == self.account_id:
+            changed = datetime.fromisoformat(data["changed_at"]).timestamp()
+            self.seen[(kind.split(".")[3], data["list_id"], data["record_id"])] = changed
 
 
 async def create_contacts(copy: RecordsCopy, client: httpx.AsyncClient,

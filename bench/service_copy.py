@@ -31,13 +31,14 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-async def commit_group_at_end(group: str, topic: TopicSpec) -> None:
-    """The group's next read is where the topic ends now."""
+async def commit_group_at_end(group: str, *group_topics: TopicSpec) -> None:
+    """The group's next read of each topic is where the topic ends now."""
     consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False,
                                 group_id=group)
     await consumer.start()
     try:
-        parts = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
+        parts = [TopicPartition(topic.name, p) for topic in group_topics
+                 for p in range(topic.partitions)]
         consumer.assign(parts)
         await consumer.commit(await consumer.end_offsets(parts))
     finally:

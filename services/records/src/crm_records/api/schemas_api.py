@@ -25,7 +25,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from crm_platform.identity.principal import Principal
 from crm_records.api.custom_types import schemas_handler
 from crm_records.api.deps import principal
-from crm_records.api.properties import OptionModel, PropertyModel, property_json
+from crm_records.api.properties import (
+    PropertyCreate,
+    PropertyModel,
+    property_json,
+)
 from crm_records.domain.properties import PropertyDefinition, PropertyOption
 from crm_records.domain.schemas import ObjectSchema
 from crm_records.handlers.custom_objects import (
@@ -45,22 +49,10 @@ class Labels(BaseModel):
     plural: str
 
 
-class PropertyIn(BaseModel):
-    """The hosted ObjectTypePropertyCreate."""
+class PropertyIn(PropertyCreate):
+    """The hosted ObjectTypePropertyCreate: a PropertyCreate whose group may be left out."""
 
-    model_config = ConfigDict(extra="ignore")
-    name: str
-    label: str
-    type: str
-    fieldType: str
     groupName: str | None = None
-    description: str = ""
-    options: list[OptionModel] = Field(default_factory=list)
-    displayOrder: int = -1
-    hasUniqueValue: bool = False
-    hidden: bool = False
-    formField: bool = False
-    referencedObjectType: str | None = None
 
 
 class SchemaIn(BaseModel):

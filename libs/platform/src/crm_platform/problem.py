@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -122,6 +123,16 @@ def install_error_handlers(app: FastAPI) -> None:
     # handled 503 rather than an error the server middleware re-raises.
     for error_class in UNAVAILABLE_ERRORS:
         app.add_exception_handler(error_class, _unavailable)
+
+    # PostgreSQL text (and jsonb strings) cannot hold U+0000; JSON can. The statement
+    # failed inside its transaction, so nothing was written: the input is at fault.
+    async def _nul_in_text(request: Request, exc: Exception) -> JSONResponse:
+        return render(request, ApiError(
+            400, "Text values may not contain the NUL character (\\u0000); nothing was written."))
+
+    for error_class in (asyncpg.exceptions.CharacterNotInRepertoireError,
+                        asyncpg.exceptions.UntranslatableCharacterError):
+        app.add_exception_handler(error_class, _nul_in_text)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

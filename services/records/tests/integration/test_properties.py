@@ -156,3 +156,20 @@ async def test_user_properties_accept_only_users_of_the_account(records):  # R-R
         "properties": {"csm": stranger}})).status_code == 400
     assert (await records.client.post("/crm/v3/objects/contacts", headers=headers, json={
         "properties": {"csm": admin}})).status_code == 201
+
+
+async def test_a_nul_character_is_refused_and_nothing_is_written(records):  # R-REC-2
+    # Found by the schema fuzzer: PostgreSQL text cannot hold U+0000, and the store's
+    # refusal surfaced as a 500. It is the input's fault: 400, and no record stored.
+    _, headers = await records.new_account()
+    name = f"nul_{uuid.uuid4().hex[:8]}"
+    answer = await records.client.post("/crm/v3/properties/contacts", headers=headers, json={
+        "name": name, "label": "A\x00B", "type": "string", "fieldType": "text",
+        "groupName": "contactinformation"})
+    assert answer.status_code == 400, answer.text
+    assert "NUL" in answer.json()["message"]
+    listed = await records.client.get(f"/crm/v3/properties/contacts/{name}", headers=headers)
+    assert listed.status_code == 404
+    created = await records.client.post("/crm/v3/objects/contacts", headers=headers, json={
+        "properties": {"email": unique_email(), "firstname": "Nul\x00"}})
+    assert created.status_code == 400, created.text

@@ -17,9 +17,8 @@ import asyncio
 import logging
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import asyncpg
 from opentelemetry import trace
@@ -63,9 +62,9 @@ def subject_type_in(object_types: Iterable[str]) -> HeaderFilter:
     return accepts
 
 
-@dataclass(frozen=True)
-class Delivered:
-    """One Kafka message as it arrived, decoded or not."""
+class Delivered(NamedTuple):
+    """One Kafka message as it arrived, decoded or not. (A named tuple: one is made per
+    message and consumer group, and a frozen dataclass costs twice as much to build.)"""
 
     topic: str
     partition: int
@@ -78,6 +77,9 @@ class Delivered:
     def of(cls, record: Any) -> Delivered:
         return cls(record.topic, record.partition, record.offset, record.key,
                    record.value or b"", tuple(record.headers or ()))
+
+    def text_headers(self) -> dict[str, str]:
+        return {k: v.decode(errors="replace") for k, v in self.headers}
 
 
 async def claim_new(conn: asyncpg.Connection, consumer: str,
@@ -109,16 +111,17 @@ class IdempotentConsumer:
         self.retry_delays = tuple(retry_delays)
 
     async def consume(self, messages: Sequence[Delivered]) -> None:
+        # Each message's headers are decoded once, for the filter and the event alike.
+        decoded = [(m, m.text_headers()) for m in messages]
         if self.accepts is not None:
-            wanted = [m for m in messages if self.accepts(
-                {k: v.decode(errors="replace") for k, v in m.headers})]
+            wanted = [(m, h) for m, h in decoded if self.accepts(h)]
             metrics.EVENTS_CONSUMED.labels(self.service, self.name, "not_wanted").inc(
                 len(messages) - len(wanted))
-            messages = wanted
+            decoded = wanted
         events: list[tuple[Delivered, CloudEvent]] = []
-        for message in messages:
+        for message, headers in decoded:
             try:
-                events.append((message, from_kafka(message.headers, message.value)))
+                events.append((message, from_kafka(headers, message.value)))
             except NotACloudEvent as exc:
                 await self._park(message, exc)
         if not events:
@@ -172,7 +175,7 @@ class IdempotentConsumer:
             event_id_var.reset(token)
 
     async def _park(self, message: Delivered, error: BaseException) -> None:
-        headers = {k: v.decode(errors="replace") for k, v in message.headers}
+        headers = message.text_headers()
         headers.update({
             "dlq_consumer": self.name,
             "dlq_error": f"{type(error).__name__}: {error}"[:1000],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -57,6 +58,10 @@ def create_app(settings: Settings) -> FastAPI:
                                               max_size=settings.consumer_pool_max)
             subscriptions.register(runtime.broker, consumer_pool, settings.consumer_group_prefix)
         await runtime.start_broker()
+        # What start-up built (modules, models, routes, pools) lives as long as the
+        # process: kept out of the cyclic GC's scans, which otherwise rescan it at every
+        # full collection the consumers' and requests' short-lived objects trigger.
+        gc.freeze()
         yield
         await runtime.stop()  # consumers first, so their pool is idle when it closes
         if consumer_pool is not None:

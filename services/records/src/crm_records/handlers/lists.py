@@ -48,7 +48,13 @@ def _membership_event(account_id: int, change: rules.MembershipChange, processin
     data = kind(account_id=account_id, list_id=change.list_id, object_type="contacts",
                 record_id=change.record_id, processing_type=processing_type,
                 record_version=version, record_changed_at=changed_at, changed_at=now)
-    event = CloudEvent.of(data, source=SOURCE, account_id=account_id,
+    # A change an active list made for one record version happens once (versions only
+    # advance), so it has a natural id: the same change is the same event, and making it
+    # costs no random bytes. Hand-made and fill changes have no version: a random id.
+    event_id = (None if version is None else
+                f"list-membership:{account_id}:{change.list_id}:{change.record_id}:{version}:"
+                f"{'joined' if change.joined else 'left'}")
+    event = CloudEvent.of(data, source=SOURCE, account_id=account_id, id=event_id, time=now,
                           subject=f"lists/{change.list_id}/contacts/{change.record_id}")
     return OutgoingEvent(topics.LISTS.name, record_key(account_id, "contacts", change.record_id),
                          event)

@@ -127,6 +127,19 @@ async def commit_groups_at_end(prefix: str) -> None:
         await commit_group_at_end(group, *(TOPICS[name] for name in group_topics))
 
 
+def process_stats() -> dict[int, tuple[int, int]]:
+    """pid -> (parent pid, CPU clock ticks used) of every process now."""
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    return stats
+
+
 class RecordsCopy:
     """`crm-records serve` as child processes of this bench on a throwaway database,
     stopped and dropped after. With CONSUMERS_APART: one process serving HTTP only, and
@@ -193,17 +206,15 @@ class RecordsCopy:
                     await process.wait()
         await drop_database(self.database_url)
 
-    def cpu_seconds(self) -> float:
-        """CPU time (user + system) the copies' processes have used so far."""
-        stats = {}
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                except OSError:
-                    continue
-                stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
-        tree = {p.pid for p in self.processes}
+    def worker_pid(self) -> int:
+        """The process running the outbox relay and the consumers (its `uv run`)."""
+        return self.processes[-1].pid
+
+    def cpu_seconds(self, only_worker: bool = False) -> float:
+        """CPU time (user + system) the copies' processes (or only the worker's) have used
+        so far."""
+        stats = process_stats()
+        tree = {self.worker_pid()} if only_worker else {p.pid for p in self.processes}
         for pid, (parent, _) in sorted(stats.items()):  # children have higher pids here
             if parent in tree:
                 tree.add(pid)
@@ -439,6 +450,20 @@ async def watch_outbox(copy: RecordsCopy, client: httpx.AsyncClient,
         await asyncio.sleep(1)
 
 
+async def start_profiler(copy: RecordsCopy) -> asyncio.subprocess.Process | None:
+    """With BENCH_PROFILE=FILE: py-spy records the worker during the writes (raw format,
+    stopped once every change is applied), to see where its CPU goes."""
+    target = os.environ.get("BENCH_PROFILE")
+    if not target:
+        return None
+    worker = next(pid for pid, (parent, _) in process_stats().items()
+                  if parent == copy.worker_pid())  # the service under `uv run`
+    return await asyncio.create_subprocess_exec(
+        str(ROOT / ".venv" / "bin" / "py-spy"), "record", "--pid", str(worker), "--format",
+        "raw", "--nonblocking", "-o", target, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL)
+
+
 async def list_lags(copy: RecordsCopy, pool: asyncpg.Pool) -> list[Figure]:
     run = uuid.uuid4().hex[:8]
     cities = [f"J{r + 1} {run}" for r in range(ROUNDS)]
@@ -485,17 +510,24 @@ async def list_lags(copy: RecordsCopy, pool: asyncpg.Pool) -> list[Figure]:
 
         outbox_ages: list[float] = []
         watcher = asyncio.create_task(watch_outbox(copy, client, outbox_ages))
+        profiler = await start_profiler(copy)
         try:
             cpu_before = copy.cpu_seconds()
+            worker_cpu_before = copy.cpu_seconds(only_worker=True)
             elapsed = await paced(len(batches), LIST_RATE / 100, update)
-            cpu = copy.cpu_seconds() - cpu_before
             deadline = time.monotonic() + SETTLE_TIMEOUT
             while time.monotonic() < deadline and any(
                     reflected(r, c) is None for r, c in answered):
                 await asyncio.sleep(0.5)
+            settled = time.monotonic() - deadline + SETTLE_TIMEOUT
+            cpu = copy.cpu_seconds() - cpu_before  # until every change is applied
+            worker_cpu = copy.cpu_seconds(only_worker=True) - worker_cpu_before
         finally:
             watcher.cancel()
             await events.stop()
+            if profiler is not None:
+                profiler.send_signal(signal.SIGINT)
+                await profiler.wait()
     applied_at = {key: reflected(*key) for key in answered}
     lags = [at - answered[key] for key, at in applied_at.items() if at is not None]
     superseded = sum(("joined", list_ids[r], c) not in events.seen for r, c in answered)
@@ -510,7 +542,14 @@ async def list_lags(copy: RecordsCopy, pool: asyncpg.Pool) -> list[Figure]:
                f"{len(answered):,} in {elapsed:.0f} s, batches of 100, target "
                f"{LIST_RATE:.0f}/s; 3 active lists; consumers in "
                f"{'their own process' if CONSUMERS_APART else 'the HTTP process'}; the "
-               f"records processes used {cpu / elapsed * 100:.0f} % of one core"),
+               f"records processes used {cpu / (elapsed + settled) * 100:.0f} % of one "
+               f"core until the last change was applied, {settled:.1f} s after the last "
+               "write"),
+        Figure("worker CPU per write (relay, the consumers, membership events)",
+               worker_cpu / len(answered) * 1000, "ms",
+               f"{worker_cpu:.1f} CPU s for {len(answered):,} writes: a core keeps up with "
+               f"{len(answered) / max(worker_cpu, 1e-9):,.0f} writes/s"
+               + ("" if CONSUMERS_APART else " (the HTTP requests included)")),
         Figure("active list membership lag p50", percentile(lags, .5) * 1000, "ms",
                "batch update response -> the consumer applied its join and leave"),
         Figure("active list membership lag p99", percentile(lags, .99) * 1000, "ms",

@@ -38,13 +38,19 @@ def _type_of(row: asyncpg.Record) -> AssociationType:
 
 
 class PgAssociationStore:
-    """Every method runs on the one connection (and transaction) it was given."""
+    """Every method runs on the one connection (and transaction) it was given; with
+    `outbox`, events are collected there (see PgRecordStore)."""
 
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: asyncpg.Connection,
+                 outbox: list[OutgoingEvent] | None = None) -> None:
         self.conn = conn
+        self.outbox = outbox
 
     async def publish(self, events: Sequence[OutgoingEvent]) -> None:
-        await enqueue(self.conn, events, channel=OUTBOX_CHANNEL)
+        if self.outbox is not None:
+            self.outbox.extend(events)
+        else:
+            await enqueue(self.conn, events, channel=OUTBOX_CHANNEL)
 
     async def existing_ids(self, account_id: int, object_type: str,
                            record_ids: Sequence[int], *,
@@ -236,9 +242,14 @@ class AssociationUnitOfWork:
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[AssociationSession]:
+        # The record's and the associations' events are queued together, in the order
+        # published, once the use case is done: one outbox INSERT and one NOTIFY.
+        outbox: list[OutgoingEvent] = []
         async with self.pool.acquire() as conn, conn.transaction():
-            yield AssociationSession(PgAssociationStore(conn),
-                                     RecordsHandler(_same_transaction(PgRecordStore(conn))))
+            yield AssociationSession(
+                PgAssociationStore(conn, outbox),
+                RecordsHandler(_same_transaction(PgRecordStore(conn, outbox))))
+            await enqueue(conn, outbox, channel=OUTBOX_CHANNEL)
 
 
 class ReadOnlyUnitOfWork:

@@ -260,8 +260,10 @@ class AssociationsHandler:
         async with self.unit_of_work() as session:
             records = await session.records.create(actor, object_type, [v for v, _ in inputs])
             created = Created(records)
-            account_types = await session.store.account_types(actor.account_id)
-            catalog = TypeCatalog(account_types)
+            catalog = TypeCatalog(await session.store.account_types(actor.account_id))
+            # A record made by this call holds no association yet: a pair's first
+            # association needs no read of what it holds (a repeated pair reads it).
+            seen: set[tuple[int, str, int]] = set()
             for index, (record, (_, wanted)) in enumerate(zip(records, inputs, strict=True)):
                 for association in wanted:
                     types = [catalog.get(s.type_id) for s in association.types]
@@ -274,23 +276,27 @@ class AssociationsHandler:
                                                             [association.to_id]):
                         raise RecordNotFound(to_type, [association.to_id])
                     catalog = await self._catalog(session, actor.account_id, object_type,
-                                                  to_type)
+                                                  to_type, catalog)
+                    pair = (record.record_id, to_type, association.to_id)
                     try:
-                        await self._associate(session, actor, now, catalog, object_type,
-                                              record.record_id, to_type, association.to_id,
-                                              types)  # type: ignore[arg-type]
+                        await self._associate(
+                            session, actor, now, catalog, object_type, record.record_id,
+                            to_type, association.to_id, types,  # type: ignore[arg-type]
+                            current=None if pair in seen else frozenset())
                     except EngagementLimitReached as full:
                         created.unassociated.append((index, to_type, association.to_id,
                                                      full.message))
+                    seen.add(pair)
         return created
 
     # ------------------------------------------------------------------ inside
 
     async def _catalog(self, session: AssociationSession, account_id: int, from_type: str,
-                       to_type: str) -> TypeCatalog:
-        """The account's catalogue, with a default type for a pair the hosted table
-        lacks (custom objects, services) made at first use."""
-        catalog = TypeCatalog(await session.store.account_types(account_id))
+                       to_type: str, known: TypeCatalog | None = None) -> TypeCatalog:
+        """The account's catalogue (`known`: already read in this transaction), with a
+        default type for a pair the hosted table lacks (custom objects, services) made
+        at first use."""
+        catalog = known or TypeCatalog(await session.store.account_types(account_id))
         if catalog.default(from_type, to_type) is None:
             type_id, inverse_id = (await session.store.allocate_type_ids(2)
                                    if from_type != to_type else
@@ -315,13 +321,16 @@ class AssociationsHandler:
 
     async def _associate(self, session: AssociationSession, actor: Actor, now: datetime,
                          catalog: TypeCatalog, from_type: str, from_id: int, to_type: str,
-                         to_id: int, requested: Sequence[AssociationType]) -> PairLabels:
+                         to_id: int, requested: Sequence[AssociationType], *,
+                         current: frozenset[int] | None = None) -> PairLabels:
+        """current: the pair's type ids when the caller knows them (a record it made)."""
         store = session.store
         default = catalog.default(from_type, to_type)
         assert default is not None
         wanted = rules.with_default(default, requested)
-        current = await store.types_between(actor.account_id, from_type, from_id, to_type,
-                                            to_id)
+        if current is None:
+            current = frozenset(await store.types_between(actor.account_id, from_type,
+                                                          from_id, to_type, to_id))
         if not current and rules.is_engagement_pair(from_type, to_type):
             record_type, record_id = ((to_type, to_id) if from_type in ENGAGEMENT_TYPES
                                       else (from_type, from_id))

@@ -4,6 +4,8 @@ history beside it, and the outbox, all written in the caller's transaction."""
 from __future__ import annotations
 
 import dataclasses
+import functools
+import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -24,6 +26,10 @@ OUTBOX_CHANNEL = "outbox_records"
 
 _COLUMNS = ["account_id", "object_type", "record_id", "version", "properties", "archived",
             "archived_at", "merged_into", "created_at", "updated_at"]
+
+_HISTORY_COLUMNS = ["account_id", "object_type", "record_id", "property", "value",
+                    "changed_at", "source_type", "source_id", "user_id"]
+FEW_ROWS = 20  # up to this many rows are INSERTed, more are COPied
 
 
 def _row(record: Record) -> tuple:
@@ -49,6 +55,13 @@ def definition_of(data: dict) -> PropertyDefinition:
     return PropertyDefinition(**known)
 
 
+@functools.lru_cache(maxsize=8192)
+def _parsed_definition(stored: str) -> PropertyDefinition:
+    """A stored definition's text -> its (immutable) definition; the same text, which
+    most catalogue reads repeat, is parsed once."""
+    return definition_of(json.loads(stored))
+
+
 def pipeline_json(pipeline: Pipeline) -> dict:
     return dataclasses.asdict(pipeline)
 
@@ -64,10 +77,14 @@ def _unzip(rows: Sequence[tuple[str, str, int]]) -> tuple[list[str], list[str], 
 
 
 class PgRecordStore:
-    """Every method runs on the one connection (and transaction) it was given."""
+    """Every method runs on the one connection (and transaction) it was given. With
+    `outbox`, events are collected there for the unit of work to queue once at its end
+    (one INSERT and one NOTIFY per transaction instead of per publish)."""
 
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: asyncpg.Connection,
+                 outbox: list[OutgoingEvent] | None = None) -> None:
         self.conn = conn
+        self.outbox = outbox
 
     async def allocate_ids(self, count: int) -> list[int]:
         rows = await self.conn.fetch(
@@ -75,9 +92,18 @@ class PgRecordStore:
         return [r["id"] for r in rows]
 
     async def insert(self, records: Sequence[Record]) -> None:
-        await self.conn.copy_records_to_table("records", records=[_row(r) for r in records],
-                                              columns=_COLUMNS)
+        await self._write("records", _COLUMNS, [_row(r) for r in records])
         await index_email_participants(self.conn, records)  # R-REC-8
+
+    async def _write(self, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+        """COPY for many rows; a few (a single create) as one INSERT, which costs this
+        process and the server less than COPY's round trips and set-up."""
+        if len(rows) > FEW_ROWS:
+            await self.conn.copy_records_to_table(table, records=rows, columns=columns)
+        elif rows:
+            await self.conn.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES"
+                f" ({', '.join(f'${i}' for i in range(1, len(columns) + 1))})", rows)
 
     async def save(self, records: Sequence[Record]) -> None:
         await self.conn.executemany(
@@ -114,11 +140,7 @@ class PgRecordStore:
         rows = [(r.account_id, r.object_type, r.record_id, c.name, c.new_value, at, source,
                  source_ids[r.record_id] if source_ids else source_id, user_id)
                 for r in records for c in r.changes]
-        if rows:
-            await self.conn.copy_records_to_table(
-                "property_history", records=rows,
-                columns=["account_id", "object_type", "record_id", "property", "value",
-                         "changed_at", "source_type", "source_id", "user_id"])
+        await self._write("property_history", _HISTORY_COLUMNS, rows)
 
     async def history(self, account_id: int, object_type: str, record_ids: Sequence[int],
                       properties: Sequence[str]) -> dict[int, dict[str, list[asyncpg.Record]]]:
@@ -143,16 +165,22 @@ class PgRecordStore:
             account_id, object_type, record_id, limit)
 
     async def publish(self, events: Sequence[OutgoingEvent]) -> None:
-        await enqueue(self.conn, events, channel=OUTBOX_CHANNEL)
+        if self.outbox is not None:
+            self.outbox.extend(events)
+        else:
+            await enqueue(self.conn, events, channel=OUTBOX_CHANNEL)
 
     # ---- property catalogue (handlers.properties.CatalogStore)
 
     async def property_rows(self, account_id: int, object_type: str) -> list[StoredProperty]:
+        # Every write reads its type's catalogue (a property created through the API is
+        # usable at once); the definitions come as text and are parsed once per content.
         rows = await self.conn.fetch(
-            "SELECT definition, created_at, updated_at, archived_at FROM property_definitions"
-            " WHERE account_id = $1 AND object_type = $2", account_id, object_type)
-        return [StoredProperty(definition_of(r["definition"]), r["created_at"], r["updated_at"],
-                               r["archived_at"]) for r in rows]
+            "SELECT definition::text AS definition, created_at, updated_at, archived_at"
+            " FROM property_definitions WHERE account_id = $1 AND object_type = $2",
+            account_id, object_type)
+        return [StoredProperty(_parsed_definition(r["definition"]), r["created_at"],
+                               r["updated_at"], r["archived_at"]) for r in rows]
 
     async def seed_catalog(self, account_id: int, object_type: str,
                            definitions: Sequence[PropertyDefinition],

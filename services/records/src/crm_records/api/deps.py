@@ -12,7 +12,9 @@ from crm_records.api.custom_types import load_custom_types
 from crm_records.bootstrap import Container
 
 
-def container(request: Request) -> Container:
+async def container(request: Request) -> Container:
+    # async: FastAPI runs a plain `def` dependency in its thread pool, a thread hop
+    # per request for one attribute read.
     return request.app.state.container
 
 

@@ -1,4 +1,4 @@
-"""The SQL helpers of migration 0007 follow the Python rules exactly (R-SRCH-1).
+"""The SQL helpers of migrations 0007 and 0009 follow the Python rules exactly (R-SRCH-1).
 
 `search_epoch_millis` must read every stored text as `typing.parse_epoch_millis`
 does (the explain evaluator and the SQL answer the same), and `filter_terms`
@@ -10,8 +10,9 @@ import pytest
 
 from crm_search.adapters.query_sql import DATE_COLUMNS, compile_search
 from crm_search.domain.explain import record_matches
+from crm_search.domain.number_terms import stored_terms
 from crm_search.domain.query import parse_search_request
-from crm_search.domain.typing import parse_epoch_millis
+from crm_search.domain.typing import parse_epoch_millis, parse_number
 
 pytestmark = pytest.mark.integration
 
@@ -86,3 +87,57 @@ async def test_term_lookups_are_the_typed_comparison(search_pool, name, stored, 
     # and the explain evaluator (R-SRCH-4) says the same
     query = parse_search_request({"filterGroups": [{"filters": [flt]}]})
     assert record_matches({name: stored}, False, query, types) is matches
+
+
+NUMBER_TEXTS = ["0", "-0", "0.5", "-0.5", "7", "-7", "49.99", "50", "50.0", "50.5", "51", "99",
+                "100", "-10.5", "1e3", "1.5e2", ".5", "5.", "+7", "999999999999999",
+                "1000000000000000", "-1000000000000000", "-1000000000000000.5", "1e20", "-1e20",
+                "1e-999", "1e999", "12 ", "", "x", "1,5", "0x10", "1e1000", "--1"]
+
+
+async def test_number_terms_in_sql_are_the_python_rule(search_pool):
+    # R-SRCH-1: migration 0009 stores the terms number_terms.stored_terms names
+    async with search_pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT t, search_number_terms_of('score', t) AS terms FROM unnest($1::text[]) AS t",
+            NUMBER_TEXTS)
+    got = {row["t"]: row["terms"] for row in rows}
+    wanted = {}
+    for text in NUMBER_TEXTS:
+        number = parse_number(text)
+        wanted[text] = [] if number is None else stored_terms("score", number)
+    assert got == wanted
+
+
+@pytest.mark.parametrize("operator, operands", [
+    ("GT", ["50"]), ("GTE", ["50"]), ("LT", ["50"]), ("LTE", ["50"]), ("GT", ["-1"]),
+    ("LT", ["0"]), ("LTE", ["-11"]), ("BETWEEN", ["-10", "100"]), ("BETWEEN", ["51", "51"]),
+    ("BETWEEN", ["60", "50"]), ("GTE", ["999999999999998"]), ("LT", ["-999999999999999"]),
+    ("GT", ["50.5"]),  # a fraction: the typed comparison
+])
+async def test_number_ranges_from_terms_are_the_typed_comparison(search_pool, operator,
+                                                                  operands):
+    # R-SRCH-1: the GIN lookup answers exactly what comparing Decimals would
+    flt = {"propertyName": "score", "operator": operator, "value": operands[0]}
+    if operator == "BETWEEN":
+        flt["highValue"] = operands[1]
+    body = {"filterGroups": [{"filters": [flt]}], "limit": 100}
+    types = {"score": "number"}
+    compiled = compile_search(903, "contacts", parse_search_request(body), types)
+    assert ("::numeric END)" in compiled.sql) is ("." in operands[0])
+    stored = {i: text for i, text in enumerate(NUMBER_TEXTS, start=1)}
+    async with search_pool.acquire() as conn:
+        async with conn.transaction():
+            await conn.executemany(
+                "INSERT INTO search_documents (account_id, object_type, record_id, version,"
+                " properties, created_at, updated_at)"
+                " VALUES (903, 'contacts', $1, 1, $2, now(), now())",
+                [(i, {"score": text}) for i, text in stored.items()])
+            found = {r["record_id"] for r in await conn.fetch(compiled.sql, *compiled.params)}
+            total = await conn.fetchval(compiled.count_sql, *compiled.count_params)
+            await conn.execute("DELETE FROM search_documents WHERE account_id = 903")
+    query = parse_search_request(body)
+    wanted = {i for i, text in stored.items()
+              if record_matches({"score": text}, False, query, types)}
+    assert found == wanted
+    assert total == len(wanted)

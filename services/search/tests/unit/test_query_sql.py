@@ -10,7 +10,8 @@ from decimal import Decimal
 import pytest
 
 from crm_search.adapters.query_sql import compile_search
-from crm_search.domain.query import SearchRequestInvalid, parse_search_request
+from crm_search.domain.number_terms import range_terms
+from crm_search.domain.query import Operator, SearchRequestInvalid, parse_search_request
 
 TYPES = {"amount": "number", "closedate": "date", "vip": "bool", "tags": "enumeration"}
 HOSTILE = "x'); DROP TABLE search_documents; --"
@@ -69,8 +70,8 @@ def test_params_are_exactly_the_values_unusual_names_and_paging():
         "contacts",
         HOSTILE,  # property name: not a plain identifier, so a parameter
         HOSTILE.lower(),  # EQ value, folded: strings compare case-insensitively
-        Decimal("1"),
-        Decimal("77"),
+        # BETWEEN 1 and 77 on a number: the terms of that range (domain.number_terms)
+        range_terms("amount", Operator.BETWEEN, [Decimal("1"), Decimal("77")]),
         ["gold-x", "silver-y"],  # IN on an enumeration: looked up in filter_terms
         ["zz\\%\\_%"],  # a LIKE pattern: % and _ escaped, * is %
         1714953600000,  # 2024-05-06 in epoch ms
@@ -110,6 +111,19 @@ def test_eq_and_in_on_text_enumeration_and_bool_are_term_lookups():
     assert "search_filter_terms_of('email'" not in sql  # longer than any stored term
     assert "lower(NULLIF(d.properties ->> 'email', ''))" in sql
     assert compiled.params[2:5] == [["customer"], ["Gold", "silver"], ["true"]]
+
+
+def test_number_ranges_with_whole_operands_are_term_lookups():
+    # R-SRCH-1: GT/GTE/LT/LTE/BETWEEN on numbers answered by filter_terms (migration 0009)
+    compiled = compile_body({"filterGroups": [{"filters": [
+        {"propertyName": "amount", "operator": "GT", "value": "50"},
+        {"propertyName": "amount", "operator": "LTE", "value": "50.5"},
+    ]}]})
+    assert "d.filter_terms && $3::text[]" in compiled.sql
+    assert compiled.params[2] == range_terms("amount", Operator.GT, [Decimal(50)])
+    # a fraction: the typed comparison of the stored value
+    assert "::numeric END) <= $4::numeric" in compiled.sql
+    assert compiled.params[3] == Decimal("50.5")
 
 
 def test_unusual_property_names_use_the_typed_comparison():

@@ -16,6 +16,9 @@ Choices, for the record:
   a GIN index answers them exactly, and the planner estimates them from the
   column's statistics. Operands longer than TERM_MAX_LENGTH (not stored as
   terms) and unusual property names use the typed comparison instead.
+- GT, GTE, LT, LTE and BETWEEN on numbers with whole operands are
+  `filter_terms && <terms>` too (`domain.number_terms`, migration 0009): digit
+  counts and prefixes of the floor, exact, so a total counts from the index.
 - property names that are plain identifiers are written into the SQL as
   literals (any other name stays a parameter), so the planner sees the same
   expression as an index or a generated column.
@@ -41,6 +44,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from crm_search.domain.number_terms import range_terms
 from crm_search.domain.query import MAX_RESULTS, Operator, SearchQuery, SortDirection
 from crm_search.domain.typing import (
     MULTI_SELECT_SEPARATOR,
@@ -195,6 +199,10 @@ def _positive_sql(typed: TypedFilter, params: _Params) -> str:
         terms = _terms_sql(typed, params)
         if terms is not None:
             return terms
+    if typed.kind is PropertyType.NUMBER and PLAIN_NAME.fullmatch(typed.filter.property_name):
+        ranges = range_terms(typed.filter.property_name, operator, typed.operands)
+        if ranges is not None:
+            return f"d.filter_terms && {params.add(ranges, 'text[]')}"
     return _exact_sql(typed, operator, params)
 
 

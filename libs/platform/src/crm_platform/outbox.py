@@ -24,6 +24,8 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.producer.message_accumulator import BatchBuilder
 from opentelemetry import trace
 
 from crm_contracts.envelope import CloudEvent
@@ -175,11 +177,14 @@ class OutboxRelay:
             await conn.add_listener(self.channel, lambda *_: self._wake.set())
             producer = await self._start_producer()
             while True:
+                # Cleared before the batch is read, not after: a notify for rows committed
+                # while this batch is out wakes the next one at once instead of being lost
+                # (then the relay slept until the next notify or the idle poll).
+                self._wake.clear()
                 published = await self._publish_batch(conn, producer)
                 if self._stopping.is_set() and published == 0:
                     return
                 if published < self.batch_size:
-                    self._wake.clear()
                     try:
                         await asyncio.wait_for(self._wake.wait(), self.idle_poll_seconds)
                     except TimeoutError:
@@ -214,26 +219,43 @@ class OutboxRelay:
         return len(rows)
 
     async def _send_all(self, producer: AIOKafkaProducer, rows: Sequence[asyncpg.Record]) -> None:
-        """Pipeline every send of the batch; one producer span per originating trace and topic."""
-        by_trace: dict[tuple[str | None, str], list[tuple[asyncpg.Record, dict[str, str]]]] = {}
-        for row in rows:
-            headers = stored_headers(row["headers"])
+        """Every row, in id order per partition, appended to one record batch per topic
+        partition (the partition the producer's own partitioner gives its key), then the
+        batches sent together: no per-message send call, future or metadata lookup. One
+        producer span per originating trace and topic, whose context the messages carry."""
+        stored = [stored_headers(row["headers"]) for row in rows]
+        groups: dict[tuple[str | None, str], int] = {}
+        for row, headers in zip(rows, stored, strict=True):
             trace_key = (headers.get("traceparent"), row["topic"])
-            by_trace.setdefault(trace_key, []).append((row, headers))
-        futures = []
-        for (traceparent, _topic), group in by_trace.items():
+            groups[trace_key] = groups.get(trace_key, 0) + 1
+        span_headers = {}
+        for (traceparent, topic), count in groups.items():
             parent = context_from_headers({"traceparent": traceparent} if traceparent else {})
             with tracer("crm.outbox").start_as_current_span(
-                    f"publish {group[0][0]['topic']}", context=parent,
-                    kind=trace.SpanKind.PRODUCER,
-                    attributes={"messaging.system": "kafka", "messaging.batch.message_count":
-                                len(group)}):
-                span_headers = current_trace_headers()
-                for row, stored in group:
-                    headers = [(k, v.encode()) for k, v in {**stored, **span_headers}.items()]
-                    futures.append(await producer.send(
-                        row["topic"], value=bytes(row["payload"]), key=row["key"].encode(),
-                        headers=headers))
+                    f"publish {topic}", context=parent, kind=trace.SpanKind.PRODUCER,
+                    attributes={"messaging.system": "kafka",
+                                "messaging.batch.message_count": count}):
+                span_headers[(traceparent, topic)] = current_trace_headers()
+        partitions = {topic: sorted(await producer.partitions_for(topic))
+                      for topic in {row["topic"] for row in rows}}
+        batches: dict[tuple[str, int], BatchBuilder] = {}
+        futures = []
+        for row, headers in zip(rows, stored, strict=True):
+            topic, key = row["topic"], row["key"].encode()
+            partition = DefaultPartitioner()(key, partitions[topic], partitions[topic])
+            message = {"key": key, "value": bytes(row["payload"]), "timestamp": None,
+                       "headers": [(k, v.encode()) for k, v in {
+                           **headers, **span_headers[(headers.get("traceparent"), topic)]
+                       }.items()]}
+            batch = batches.get((topic, partition))
+            if batch is not None and batch.append(**message) is not None:
+                continue
+            if batch is not None:  # full: out it goes, a new one takes the rest
+                futures.append(await producer.send_batch(batch, topic, partition=partition))
+            batch = batches[(topic, partition)] = producer.create_batch()
+            batch.append(**message)  # an empty batch takes any first message
+        for (topic, partition), batch in batches.items():
+            futures.append(await producer.send_batch(batch, topic, partition=partition))
         await asyncio.gather(*futures)
 
     async def _record_backlog(self, conn: asyncpg.Connection,

@@ -10,6 +10,7 @@ import uuid
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer
+from aiokafka.partitioner import DefaultPartitioner
 
 from crm_contracts import topics
 from crm_contracts.envelope import CloudEvent, from_kafka
@@ -129,6 +130,51 @@ async def test_relay_publishes_committed_events_in_order_and_skips_rolled_back(d
     assert seen == [0, 1, 2, 4]
     async with pool.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM outbox") == 0
+
+
+# R-BUS-4
+async def test_relay_keeps_one_keys_order_across_traces_and_partitions(database):
+    """Entries of one key written under different traces go out in the order they were
+    stored (the relay once sent them grouped by trace), and each key lands on the
+    partition the producer's own partitioner gives it."""
+    url, pool = database
+    run = uuid.uuid4().hex[:6]
+    keys = [f"1:contacts:{run}-{n}" for n in range(6)]
+    traces = [{"traceparent": f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-01"}
+              for _ in range(2)]
+    entries = [OutgoingEvent(topics.RECORDS.name, key, CloudEvent(
+        type="test.value.v1", source="/test", subject=f"contacts/{run}", account_id=1,
+        data={"value": step}, trace_headers=traces[step % 2]))
+        for step in range(6) for key in keys]
+    async with pool.acquire() as conn, conn.transaction():
+        await enqueue(conn, entries, channel="outbox_test")
+
+    consumer = AIOKafkaConsumer(topics.RECORDS.name, bootstrap_servers=KAFKA,
+                                group_id=f"test-relay-{run}", auto_offset_reset="latest")
+    await consumer.start()
+    await asyncio.sleep(1.0)  # joined and positioned at the end before anything is sent
+    relay = OutboxRelay(url, KAFKA, service="test")
+    relay.start()
+    seen: dict[str, list[int]] = {}
+    partition_of: dict[str, set[int]] = {}
+    try:
+        async def all_arrived() -> bool:
+            for part, messages in (await consumer.getmany(timeout_ms=200)).items():
+                for m in messages:
+                    if m.key.decode() in keys:
+                        seen.setdefault(m.key.decode(), []).append(
+                            from_kafka(m.headers, m.value).data["value"])
+                        partition_of.setdefault(m.key.decode(), set()).add(part.partition)
+            return sum(map(len, seen.values())) >= len(entries)
+
+        await eventually(all_arrived, timeout=30, what="the relay to publish 36 events")
+    finally:
+        await relay.stop()
+        await consumer.stop()
+    assert seen == {key: list(range(6)) for key in keys}
+    partitions = sorted(range(topics.RECORDS.partitions))
+    assert partition_of == {key: {DefaultPartitioner()(key.encode(), partitions, partitions)}
+                            for key in keys}
 
 
 async def test_only_one_relay_leads_at_a_time(database):  # R-BUS-2 (replicas)

@@ -101,8 +101,12 @@ class IdempotentConsumer:
     def __init__(self, *, name: str, service: str, pool: asyncpg.Pool, handle: BatchHandler,
                  dead_letter: DeadLetterSink,
                  retry_delays: Sequence[float] = (0.05, 0.5, 2.0),
-                 accepts: HeaderFilter | None = None) -> None:
+                 accepts: HeaderFilter | None = None, records_event_ids: bool = True) -> None:
+        """records_event_ids=False: the handler is idempotent by its own means (it applies,
+        say, only record versions newer than the last it applied), so the event ids are
+        not stored in processed_events: a row written per event and never read."""
         self.name = name
+        self.records_event_ids = records_event_ids
         self.accepts = accepts
         self.service = service
         self.pool = pool
@@ -144,7 +148,8 @@ class IdempotentConsumer:
 
     async def _apply(self, events: list[CloudEvent]) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
-            fresh = await claim_new(conn, self.name, events)
+            fresh = (await claim_new(conn, self.name, events) if self.records_event_ids
+                     else events)
             if fresh:
                 await self.handle(conn, fresh)
         now = datetime.now(UTC)

@@ -87,6 +87,28 @@ async def test_repeated_events_apply_once_and_poison_goes_to_dead_letters(databa
     assert "missing headers" in parked[1][1]["dlq_error"]
 
 
+async def test_a_consumer_idempotent_by_itself_stores_no_event_ids(database):  # R-BUS-3
+    """records_event_ids=False: a redelivered event reaches the handler again (which must
+    then change nothing by its own rule) and processed_events gets no row."""
+    _, pool = database
+    handled: list[str] = []
+
+    async def handle(conn, events):
+        handled.extend(e.id for e in events)
+
+    async def dead_letter(*args):
+        raise AssertionError("nothing is parked")
+
+    consumer = IdempotentConsumer(name="by-itself", service="test", pool=pool, handle=handle,
+                                  dead_letter=dead_letter, records_event_ids=False)
+    one = event(1)
+    await consumer.consume([delivered(one, 0)])
+    await consumer.consume([delivered(one, 0)])
+    assert handled == [one.id, one.id]
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM processed_events") == 0
+
+
 # R-BUS-2 R-BUS-4
 async def test_relay_publishes_committed_events_in_order_and_skips_rolled_back(database):
     url, pool = database

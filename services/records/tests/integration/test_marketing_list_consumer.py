@@ -11,9 +11,11 @@ import pytest
 
 from crm_contracts.envelope import CloudEvent
 from crm_contracts.records import v1 as records_v1
-from crm_platform.db import init_connection
+from crm_platform.consumer import Delivered
+from crm_platform.db import create_pool, init_connection
 from crm_records.adapters.marketing_pg import PgMarketingStore
 from crm_records.handlers.lists import apply_record_events
+from crm_records.subscriptions import list_membership_consumer
 
 pytestmark = pytest.mark.integration
 
@@ -83,3 +85,39 @@ async def test_a_batch_applies_each_contacts_newest_snapshot_once(records):
     assert {(r["list_id"], r["record_id"]) for r in rows} == {(in_a, first)}
     assert await records.sql("SELECT 1 FROM list_record_versions WHERE account_id = $1",
                              without_lists) == []
+
+
+async def test_the_consumer_applies_a_redelivered_batch_once_by_versions(records):
+    # R-MKT-3 R-BUS-3: the list-membership consumer stores no event ids; the versions it
+    # applied make a redelivered batch change nothing.
+    account_id, headers = await records.new_account()
+    made = await records.client.post("/crm/v3/objects/contacts/batch/create", headers=headers,
+                                     json={"inputs": [{"properties": {"city": "Nowhere"}}]})
+    assert made.status_code == 201, made.text
+    contact = int(made.json()["results"][0]["id"])
+    in_c = await _active_list(records, headers, "C")
+
+    async def never_parked(*args: object) -> None:
+        raise AssertionError("nothing is parked")
+
+    pool = await create_pool(records.database_url)
+    consumer = list_membership_consumer(pool, never_parked, group_prefix="redelivery-")
+    joined = _snapshot(account_id, contact, 2000, "C")
+    left = _snapshot(account_id, contact, 2001, "Elsewhere")
+    batch = [Delivered("crm.records.v1", 0, offset, None, e.value(), tuple(e.headers()))
+             for offset, e in enumerate([joined, left])]
+    try:
+        await consumer.consume(batch[:1])
+        await consumer.consume(batch[:1])  # redelivered: version 2000 is not newer
+        assert await records.sql("SELECT record_id FROM list_memberships WHERE list_id = $1",
+                                 in_c) == [(contact,)]
+        await consumer.consume(batch[1:])
+        await consumer.consume(batch)  # both again, in one batch: nothing changes
+    finally:
+        await pool.close()
+    assert await records.sql("SELECT record_id FROM list_memberships WHERE list_id = $1",
+                             in_c) == []
+    assert await records.sql("SELECT version FROM list_record_versions WHERE account_id = $1"
+                             " AND record_id = $2", account_id, contact) == [(2001,)]
+    assert await records.sql("SELECT 1 FROM processed_events WHERE consumer ="
+                             " 'redelivery-records-list-membership'") == []

@@ -247,42 +247,29 @@ class PgMarketingStore:
             account_id, list_id, after, limit, *(scope[1] if scope else ()))
         return [r["record_id"] for r in rows]
 
-    async def memberships_of(self, records: Sequence[tuple[int, int]]
-                             ) -> dict[tuple[int, int], set[int]]:
-        """(account, record) -> the lists it is a member of now, for many records at once."""
+    async def apply_membership_changes(
+            self, joins: Sequence[tuple[int, int, int]], leaves: Sequence[tuple[int, int, int]],
+            at: datetime) -> tuple[set[tuple[int, int, int]], set[tuple[int, int, int]]]:
+        """Add the `joins` and remove the `leaves` (account, list, record), in one
+        statement: (the joins that were not there yet, the leaves that were)."""
+        if not joins and not leaves:
+            return set(), set()
         rows = await self.conn.fetch(
-            "SELECT m.account_id, m.record_id, m.list_id FROM list_memberships m"
-            " JOIN unnest($1::bigint[], $2::bigint[]) AS r(account_id, record_id)"
-            " ON m.account_id = r.account_id AND m.record_id = r.record_id",
-            [a for a, _ in records], [r for _, r in records])
-        found: dict[tuple[int, int], set[int]] = {}
+            "WITH joined AS (INSERT INTO list_memberships (account_id, list_id, record_id,"
+            " added_at) SELECT a, l, r, $7 FROM unnest($1::bigint[], $2::bigint[],"
+            " $3::bigint[]) AS j(a, l, r) ON CONFLICT DO NOTHING"
+            " RETURNING account_id, list_id, record_id),"
+            " removed AS (DELETE FROM list_memberships m USING unnest($4::bigint[],"
+            " $5::bigint[], $6::bigint[]) AS d(a, l, r) WHERE m.account_id = d.a"
+            " AND m.list_id = d.l AND m.record_id = d.r"
+            " RETURNING m.account_id, m.list_id, m.record_id)"
+            " SELECT true AS joined, * FROM joined UNION ALL SELECT false, * FROM removed",
+            *_columns(joins, 3), *_columns(leaves, 3), at)
+        joined, left = set(), set()
         for row in rows:
-            found.setdefault((row["account_id"], row["record_id"]), set()).add(row["list_id"])
-        return found
-
-    async def join_lists(self, rows: Sequence[tuple[int, int, int]],
-                         at: datetime) -> set[tuple[int, int, int]]:
-        """Add (account, list, record) memberships; the ones that were not there yet."""
-        if not rows:
-            return set()
-        added = await self.conn.fetch(
-            "INSERT INTO list_memberships (account_id, list_id, record_id, added_at)"
-            " SELECT a, l, r, $4 FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])"
-            " AS j(a, l, r) ON CONFLICT DO NOTHING RETURNING account_id, list_id, record_id",
-            *_columns(rows, 3), at)
-        return {(r["account_id"], r["list_id"], r["record_id"]) for r in added}
-
-    async def leave_lists(self, rows: Sequence[tuple[int, int, int]]
-                          ) -> set[tuple[int, int, int]]:
-        """Remove (account, list, record) memberships; the ones that were there."""
-        if not rows:
-            return set()
-        removed = await self.conn.fetch(
-            "DELETE FROM list_memberships m USING unnest($1::bigint[], $2::bigint[],"
-            " $3::bigint[]) AS d(a, l, r) WHERE m.account_id = d.a AND m.list_id = d.l"
-            " AND m.record_id = d.r RETURNING m.account_id, m.list_id, m.record_id",
-            *_columns(rows, 3))
-        return {(r["account_id"], r["list_id"], r["record_id"]) for r in removed}
+            (joined if row["joined"] else left).add(
+                (row["account_id"], row["list_id"], row["record_id"]))
+        return joined, left
 
     async def add_members(self, account_id: int, list_id: int, record_ids: Sequence[int],
                           at: datetime) -> list[int]:
@@ -310,18 +297,27 @@ class PgMarketingStore:
         return [(r["record_id"], r["version"], r["properties"]) for r in rows]
 
     async def advance_versions(self, versions: Sequence[tuple[int, int, int]]
-                               ) -> set[tuple[int, int]]:
+                               ) -> dict[tuple[int, int], set[int]]:
         """Of these (account, record, version), one per record, the (account, record)
-        whose version is newer than any applied for it (and now is)."""
+        whose version is newer than any applied for it (and now is), each with the lists
+        it is a member of now: one statement, one round trip."""
         if not versions:
-            return set()
+            return {}
         rows = await self.conn.fetch(
-            "INSERT INTO list_record_versions (account_id, record_id, version)"
+            "WITH fresh AS (INSERT INTO list_record_versions (account_id, record_id, version)"
             " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])"
             " ON CONFLICT (account_id, record_id) DO UPDATE SET version = EXCLUDED.version"
             " WHERE list_record_versions.version < EXCLUDED.version"
-            " RETURNING account_id, record_id", *_columns(versions, 3))
-        return {(r["account_id"], r["record_id"]) for r in rows}
+            " RETURNING account_id, record_id)"
+            " SELECT f.account_id, f.record_id, m.list_id FROM fresh f"
+            " LEFT JOIN list_memberships m ON m.account_id = f.account_id"
+            " AND m.record_id = f.record_id", *_columns(versions, 3))
+        fresh: dict[tuple[int, int], set[int]] = {}
+        for row in rows:
+            lists = fresh.setdefault((row["account_id"], row["record_id"]), set())
+            if row["list_id"] is not None:
+                lists.add(row["list_id"])
+        return fresh
 
     # ---- email to a list
 

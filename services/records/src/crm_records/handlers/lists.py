@@ -117,8 +117,9 @@ async def apply_record_events(store: Any, events: Sequence[CloudEvent], now: dat
                               ) -> list[rules.MembershipChange]:
     """The list-membership consumer: for each contact's newest snapshot in the batch, if
     newer than the last one applied, join or leave the account's active lists and
-    publish each change. Set-based: a handful of statements per batch, whatever its
-    size (definitions, versions, current memberships, joins, leaves, outbox)."""
+    publish each change. Set-based: the same few statements per batch, whatever its
+    size (definitions; versions with the current memberships; joins with leaves; the
+    outbox rows and their notify)."""
     contact_events = [e for e in events if e.type in SNAPSHOT_EVENTS
                       and e.data.get("object_type") == "contacts"]
     if not contact_events:
@@ -136,22 +137,21 @@ async def apply_record_events(store: Any, events: Sequence[CloudEvent], now: dat
         key = (data.account_id, data.record_id)
         if key not in newest or newest[key].version < data.version:
             newest[key] = data
-    # An older or repeated snapshot than the last applied changes nothing (R-BUS-4).
-    fresh = await store.advance_versions([(a, r, d.version) for (a, r), d in newest.items()])
-    snapshots = [d for key, d in newest.items() if key in fresh]
-    if not snapshots:
+    # An older or repeated snapshot than the last applied changes nothing (R-BUS-4), so
+    # this consumer needs no record of the event ids it applied.
+    current = await store.advance_versions(
+        [(a, r, d.version) for (a, r), d in newest.items()])
+    if not current:
         return []
-    current = await store.memberships_of([(d.account_id, d.record_id) for d in snapshots])
     planned = []
-    for data in snapshots:
+    for key, members in current.items():
+        data = newest[key]
         active = lists_by_account[data.account_id]
-        members_now = current.get((data.account_id, data.record_id), set()) & active.keys()
         planned += [(data, change) for change in rules.active_membership_changes(
-            active, members_now, data.record_id, data.properties, data.archived)]
-    joined = await store.join_lists([(d.account_id, c.list_id, c.record_id)
-                                     for d, c in planned if c.joined], now)
-    left = await store.leave_lists([(d.account_id, c.list_id, c.record_id)
-                                    for d, c in planned if not c.joined])
+            active, members & active.keys(), data.record_id, data.properties, data.archived)]
+    joined, left = await store.apply_membership_changes(
+        [(d.account_id, c.list_id, c.record_id) for d, c in planned if c.joined],
+        [(d.account_id, c.list_id, c.record_id) for d, c in planned if not c.joined], now)
     made = [(d, c) for d, c in planned
             if (d.account_id, c.list_id, c.record_id) in (joined if c.joined else left)]
     changed_at = {d.updated_at: datetime.fromisoformat(d.updated_at) for d, _ in made}

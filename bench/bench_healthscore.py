@@ -20,12 +20,23 @@ recompute's Python CPU time in this process and in the scoring processes
 committed at the topics' ends, no clock), beside the deployed one and splitting no
 partitions with it. Its profile: "Known" (+50 for a company with a name) and "Calls"
 (+1 per call in 30 days, max 50), bands 10/100 so no score here changes band (no
-alerts reach anyone). Calls are logged through the gateway, each associated to one of
-BENCH_HEALTH_COMPANIES companies in turn, at BENCH_HEALTH_RATE per second for
-BENCH_HEALTH_SECONDS (paced as in bench_rollups). Delay of the k-th call answered for a
-company = the first HealthScoreChanged of that company on crm.healthscores.v1
-(consumed from the end) with new_score >= 50 + k, by the Kafka record's timestamp (the
-relay's publish), minus the call's response. Goal: p99 < 1 s at 200/s.
+alerts reach anyone). Calls are logged through the gateway (or straight to a records
+process: BENCH_HEALTH_CALLS_URL), one `POST /crm/v3/objects/calls` each with the company
+association inline (one request and transaction, the cheapest a hosted-API client can
+make), each associated to one of BENCH_HEALTH_COMPANIES companies in turn, at
+BENCH_HEALTH_RATE per second for BENCH_HEALTH_SECONDS (paced as in bench_rollups).
+Delay of the k-th call answered for a company = the first HealthScoreChanged of that
+company on crm.healthscores.v1 (consumed from the end) with new_score >= 50 + k, by the
+Kafka record's timestamp (the relay's publish), minus the call's response. Goal: p99
+< 1 s at 200/s. The calls go over BENCH_HEALTH_CONNECTIONS (16) kept-alive connections
+of a small HTTP/1.1 client of this file (BENCH_HEALTH_CLIENT=httpx for httpx): httpx
+cost ~5.8 ms of this process's CPU per call, more than the records service's write, on
+the same 2 cores; the light client ~0.5-0.7 ms. Printed beside: the rate reached / the
+target, this client's and the records process's CPU per call (its /metrics; the
+gateway's records includes its consumers), the load average before and after, and the
+raw rates of the parts: one-row INSERT transactions from 16 connections on a throwaway
+database, and a Kafka produce of small events (3 per call: the record, 2 association
+directions). BENCH_HEALTH_PARTS=b runs this part only.
 
 Why a copy: on this shared machine the healthscore port the gateway routes to may be
 held by another checkout's process with another token secret (it answered 401 to this
@@ -45,8 +56,23 @@ with other engineers' test runs (the service README keeps the full table):
       third starts them before timing and prints it apart (1.1 s). At 10,000 (load
       ~1-2.6): 1,969 cust/s before the pipelining, the GC pause and the scoring
       processes, 4,091 after (start included), 5,600 with the processes started.
-  (b) 2,611 calls at 28.7 req/s achieved (target 200/s: the records write path under
-      this load): score changed p50 116 ms, p90 226 ms, p99 496 ms, 100 % within 1 s.
+      Again at 17:45 (load 8.5 -> 8.0, code unchanged): 27.2 s = 3,672 cust/s, raw
+      parts 6.1 s facts query, 4.2 s COPY, 10.5 s score() (1.31 x their sum); Python
+      CPU 274 us/customer, 36 us in this process; processes' start 1.2 s apart.
+  (b) 15:39: 2,611 calls at 28.7 req/s achieved (target 200/s: the records write path
+      under this load): score changed p50 116 ms, p90 226 ms, p99 496 ms.
+      17:30-17:55 (load 4.6-11.7; 20 s at 200/s unless said; records copies on the
+      shared database with consumers and relay off, see the service README):
+        gateway, deployed records (HEAD, its consumers on), httpx: 11.0 calls/s,
+          p99 4.9 s (15 s target); light client: 23.0 calls/s, 12.9 ms records CPU
+          per call, p99 7.2 s
+        copy of HEAD records, direct, light: 51.2 calls/s, 4.64 ms records CPU per
+          call, p50 183 ms, p99 849 ms
+        copy of this code, direct, light: 63.5 / 59.6 / 39.4 (30 s, full run) calls/s,
+          4.09 / 4.07 / 6.05 ms records CPU per call, p99 776 / 685 / 1,234 ms
+        same, httpx client: 28.9 calls/s, client 5.80 ms CPU per call (light 0.5-0.7)
+      Raw parts in the same runs: 527-4,644 one-row tx/s, 7,080-58,281 small msg/s
+      (calls / raw tx 0.005-0.08 x). 200/s is not reached: see the service README.
 """
 
 from __future__ import annotations
@@ -58,12 +84,22 @@ import random
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
 from aiokafka.structs import ConsumerRecord
-from bench_rollups import CONCURRENCY, account_with_tokens, association, paced, retried, send
-from bench_write_path import GATEWAY
+from bench_rollups import (
+    CONCURRENCY,
+    Tokens,
+    account_with_tokens,
+    association,
+    paced,
+    retried,
+    send,
+)
+from bench_write_path import GATEWAY, RECORDS_URL, raw_kafka_rate
 from figures import Figure, percentile
 from healthscore_scoring import NOW, bench_profile, customers
 from service_copy import ServiceCopy
@@ -229,6 +265,87 @@ async def full_recompute() -> tuple[float, float, float, tuple[float, float], in
 
 # ---- (b) engagement -> score changed ------------------------------------------------------
 
+# Where the calls go: the gateway (default) or a records process directly, e.g. a copy
+# started beside the deployed one on the same database (see the service README).
+CALLS_URL = os.environ.get("BENCH_HEALTH_CALLS_URL", GATEWAY)
+# The calls' client: "light" (HTTP/1.1 keep-alive on asyncio streams, below) or "httpx".
+CALLS_CLIENT = os.environ.get("BENCH_HEALTH_CLIENT", "light")
+CALL_CONNECTIONS = int(os.environ.get("BENCH_HEALTH_CONNECTIONS", "16"))
+
+
+class LightClient:
+    """POST of JSON over a few kept-alive HTTP/1.1 connections, nothing else: httpx
+    costs this bench more CPU per call than the records service's write, on the same 2
+    cores. Answers (status, headers, body) like the little httpx use of `send`."""
+
+    def __init__(self, base_url: str, connections: int) -> None:
+        split = urlsplit(base_url)
+        self.host, self.port = split.hostname or "127.0.0.1", split.port or 80
+        self.idle: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = \
+            asyncio.Queue()
+        self.slots = asyncio.Semaphore(connections)
+        self.opened: list[asyncio.StreamWriter] = []
+
+    async def post(self, path: str, headers: dict[str, str], body: dict
+                   ) -> tuple[int, dict[str, str], bytes]:
+        payload = json.dumps(body).encode()
+        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        request = (f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\n{head}"
+                   f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+                   ).encode() + payload
+        async with self.slots:
+            reader, writer = await self._connection()
+            writer.write(request)
+            status_line = await reader.readline()
+            answer_headers: dict[str, str] = {}
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.decode("latin-1").partition(":")
+                answer_headers[name.strip().lower()] = value.strip()
+            if answer_headers.get("transfer-encoding") == "chunked":
+                content = b""
+                while size := int((await reader.readline()).strip(), 16):
+                    content += await reader.readexactly(size + 2)
+                await reader.readline()
+            else:
+                content = await reader.readexactly(int(answer_headers.get("content-length", 0)))
+            if answer_headers.get("connection") == "close":
+                writer.close()
+            else:
+                self.idle.put_nowait((reader, writer))
+        return int(status_line.split()[1]), answer_headers, content
+
+    async def _connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if not self.idle.empty():
+            return self.idle.get_nowait()
+        reader, writer = await asyncio.open_connection(self.host, self.port)
+        self.opened.append(writer)
+        return reader, writer
+
+    async def close(self) -> None:
+        for writer in self.opened:
+            writer.close()
+
+
+async def light_send(client: LightClient, path: str, tokens: Tokens, body: dict,
+                     throttled: list[int]) -> None:
+    """bench_rollups.send for the light client: retried after Retry-After on 429 and
+    after a second on 502-504 (a service restarted by someone else), for 2 minutes."""
+    give_up = time.monotonic() + 120
+    while True:
+        status, headers, content = await client.post(path, tokens.take(), body)
+        if status < 400 or time.monotonic() > give_up:
+            break
+        if status == 429:
+            throttled.append(429)
+            await asyncio.sleep(float(headers.get("retry-after", "1")))
+        elif status in (502, 503, 504):
+            throttled.append(status)
+            await asyncio.sleep(1)
+        else:
+            break
+    if status >= 400:
+        raise RuntimeError(f"POST {path} answered {status}: {content[:300]!r}")
+
 
 def health_copy() -> ServiceCopy:
     """`crm-healthscore serve` of its own (bench/service_copy.py), without its clock,
@@ -283,12 +400,44 @@ def score_delays(calls: list[tuple[int, int, float]],
     return delays, missing
 
 
-async def engagement_to_score() -> tuple[float, int, list[float], int, list[int]]:
-    """(calls/s achieved, calls, delays, calls not reached, statuses retried)."""
+class CallRun(NamedTuple):
+    """What part (b) measured."""
+
+    rate: float  # calls answered per second over the paced phase
+    calls: int
+    delays: list[float]
+    missing: int
+    throttled: list[int]
+    client_cpu: float  # this process's CPU seconds over the paced phase
+    records_cpu: float | None  # the records process's (its /metrics), same phase
+    loads: tuple[str, str]  # load average before and after the paced phase
+
+
+async def process_cpu(base_url: str) -> float | None:
+    """process_cpu_seconds_total of the service at base_url (its /metrics)."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=5) as client:
+        try:
+            answer = await client.get("/metrics")
+        except httpx.HTTPError:
+            return None
+    for line in answer.text.splitlines():
+        if line.startswith("process_cpu_seconds_total "):
+            return float(line.split()[1])
+    return None
+
+
+def load_average() -> str:
+    with open("/proc/loadavg") as loadavg:
+        return " ".join(loadavg.read().split()[:3])
+
+
+async def engagement_to_score() -> CallRun:
     throttled: list[int] = []
     changes = ScoreChanges()
+    records_url = RECORDS_URL if CALLS_URL == GATEWAY else CALLS_URL
+    light = LightClient(CALLS_URL, CALL_CONNECTIONS)
     async with health_copy() as copy, httpx.AsyncClient(
-            base_url=GATEWAY, timeout=60,
+            base_url=CALLS_URL, timeout=60,
             limits=httpx.Limits(max_connections=CONCURRENCY)) as client:
         account_id, tokens = await account_with_tokens(client, RATE + 2)
         admin = tokens.headers[0]
@@ -329,14 +478,26 @@ async def engagement_to_score() -> tuple[float, int, list[float], int, list[int]
             async def log_call(index: int) -> None:
                 company = companies[index % len(companies)]
                 stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
-                await send(client, "POST", "/crm/v3/objects/calls", tokens, {
-                    "properties": {"hs_timestamp": stamp, "hs_call_status": "COMPLETED",
-                                   "hs_call_duration": "60000"},
-                    "associations": association(company, CALL_TO_COMPANY)}, throttled)
+                # The cheapest call a client makes: the association inline in the create
+                # body (one request, one transaction), as the hosted API allows.
+                body = {"properties": {"hs_timestamp": stamp, "hs_call_status": "COMPLETED",
+                                       "hs_call_duration": "60000"},
+                        "associations": association(company, CALL_TO_COMPANY)}
+                if CALLS_CLIENT == "light":
+                    await light_send(light, "/crm/v3/objects/calls", tokens, body, throttled)
+                else:
+                    await send(client, "POST", "/crm/v3/objects/calls", tokens, body, throttled)
                 answered[company] = answered.get(company, 0) + 1
                 calls.append((company, answered[company], time.time()))
 
+            loads = load_average()
+            records_cpu, client_cpu = await process_cpu(records_url), time.process_time()
             elapsed = await paced(total, RATE, log_call)
+            client_cpu = time.process_time() - client_cpu
+            records_after = await process_cpu(records_url)
+            records_cpu = (records_after - records_cpu
+                           if records_cpu is not None and records_after is not None else None)
+            loads = (loads, load_average())
             deadline = time.monotonic() + SETTLE_TIMEOUT
             while True:
                 delays, missing = score_delays(calls, changes.seen)
@@ -345,10 +506,14 @@ async def engagement_to_score() -> tuple[float, int, list[float], int, list[int]
                 await asyncio.sleep(1)
         finally:
             await changes.stop()
-    return len(calls) / elapsed, len(calls), delays, missing, throttled
+            await light.close()
+    return CallRun(len(calls) / elapsed, len(calls), delays, missing, throttled, client_cpu,
+                   records_cpu, loads)
 
 
 async def run() -> list[Figure]:
+    if "a" not in PARTS:  # BENCH_HEALTH_PARTS=b: the engagement -> score delay only
+        return await engagement_figures()
     loaded, started, seconds, cpu, done, changed, raw = await full_recompute()
     parts = raw["read"] + raw["write"] + raw["scoring"]
     recomputed = [
@@ -375,20 +540,66 @@ async def run() -> list[Figure]:
         print(f"  {figure.name}: {figure.render()}", flush=True)
     if "b" not in PARTS:
         return recomputed
+    return recomputed + await engagement_figures()
+
+
+async def engagement_figures() -> list[Figure]:
     try:
-        rate, calls, delays, missing, throttled = await engagement_to_score()
+        run = await engagement_to_score()
     except (httpx.HTTPError, RuntimeError) as failed:
         nan = float("nan")
-        return recomputed + [Figure("engagement -> score changed p99", nan, "ms",
-                                    f"not measured: {failed!r}"[:200])]
-    return recomputed + [
-        Figure("calls logged (with a company association)", rate, "req/s",
-               f"{calls:,}, target {RATE:.0f}/s; {retried(throttled)}"),
+        return [Figure("engagement -> score changed p99", nan, "ms",
+                       f"not measured: {failed!r}"[:200])]
+    calls, delays = max(1, run.calls), run.delays
+    records = (f"{run.records_cpu / calls * 1000:.2f} ms records CPU per call"
+               if run.records_cpu is not None else "records CPU not read")
+    kafka = await raw_kafka_rate([{"properties": {"hs_call_status": "COMPLETED"}}] * 3_000)
+    postgres = await raw_call_transactions(2_000)
+    return [
+        Figure("calls logged (with a company association)", run.rate, "req/s",
+               f"{run.calls:,}, target {RATE:.0f}/s = {run.rate / RATE:.2f} x; to {CALLS_URL}, "
+               f"{CALLS_CLIENT} client; {retried(run.throttled)}"),
+        Figure("  CPU per call: this client", run.client_cpu / calls * 1000, "ms",
+               f"{records} (its consumers included); load {run.loads[0]} -> {run.loads[1]}"),
+        Figure("  raw: PostgreSQL one-row transactions", postgres, "tx/s",
+               f"INSERT jsonb + COMMIT, {CALL_CONNECTIONS} connections; "
+               f"calls / raw = {run.rate / postgres:.3f} x"),
+        Figure("  raw: Kafka produce of small events", kafka, "msg/s",
+               f"3 events per call (record, 2 association directions); "
+               f"calls x 3 / raw = {3 * run.rate / kafka:.3f} x"),
         Figure("engagement -> score changed p50", percentile(delays, .5) * 1000, "ms",
                "call response -> HealthScoreChanged on Kafka"),
         Figure("engagement -> score changed p90", percentile(delays, .9) * 1000, "ms"),
         Figure("engagement -> score changed p99", percentile(delays, .99) * 1000, "ms",
-               f"goal < 1 s at 200/s; {missing} calls not reached in {SETTLE_TIMEOUT:.0f} s"),
+               f"goal < 1 s at 200/s; {run.missing} calls not reached in "
+               f"{SETTLE_TIMEOUT:.0f} s"),
         Figure("calls whose score changed within 1 s",
-               100 * sum(d < 1 for d in delays) / max(1, calls), "%"),
+               100 * sum(d < 1 for d in delays) / calls, "%"),
     ]
+
+
+async def raw_call_transactions(count: int) -> float:
+    """One-row transactions (INSERT of a jsonb row, COMMIT) from CALL_CONNECTIONS
+    connections on a throwaway database: PostgreSQL's own rate for a write per call."""
+    url = throwaway_database_url(HEALTH_DB, "rawtx")
+    admin = await asyncpg.connect(url.rsplit("/", 1)[0] + "/postgres")
+    await admin.execute(f'CREATE DATABASE "{url.rsplit("/", 1)[1]}"')
+    await admin.close()
+    pool = await asyncpg.create_pool(url, min_size=CALL_CONNECTIONS,
+                                     max_size=CALL_CONNECTIONS)
+    try:
+        await pool.execute("CREATE TABLE raw (id bigint PRIMARY KEY, properties jsonb)")
+        payload = json.dumps({"hs_call_status": "COMPLETED", "hs_call_duration": "60000"})
+
+        async def writer(first: int) -> None:
+            async with pool.acquire() as conn:
+                for i in range(first, count, CALL_CONNECTIONS):
+                    async with conn.transaction():
+                        await conn.execute("INSERT INTO raw VALUES ($1, $2::jsonb)", i, payload)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(writer(i) for i in range(CALL_CONNECTIONS)))
+        return count / (time.perf_counter() - began)
+    finally:
+        await pool.close()
+        await drop_database(url)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import traceback
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 
@@ -46,18 +46,22 @@ class BatchHandler(Protocol):
 
 
 DeadLetterSink = Callable[[str, bytes | None, bytes, dict[str, str]], Awaitable[None]]
-# Decides from a message's headers alone whether a consumer wants it at all.
-HeaderFilter = Callable[[Mapping[str, str]], bool]
+# Decides from a message's headers alone, as they arrived (name, bytes), whether a
+# consumer wants it at all: the headers of the messages it refuses are never decoded.
+HeaderFilter = Callable[[Sequence[tuple[str, bytes]]], bool]
 
 
 def subject_type_in(object_types: Iterable[str]) -> HeaderFilter:
     """Only events whose subject (`{objectType}/{id}`) is of these types. Skipping
     the rest before decoding them or recording their ids saves most of the work of
     a consumer that cares about one type on a topic that carries every type."""
-    wanted = frozenset(object_types)
+    wanted = frozenset(t.encode() for t in object_types)
 
-    def accepts(headers: Mapping[str, str]) -> bool:
-        return headers.get("ce_subject", "").split("/", 1)[0] in wanted
+    def accepts(headers: Sequence[tuple[str, bytes]]) -> bool:
+        for name, value in headers:
+            if name == "ce_subject":
+                return value.split(b"/", 1)[0] in wanted
+        return False
 
     return accepts
 
@@ -115,17 +119,15 @@ class IdempotentConsumer:
         self.retry_delays = tuple(retry_delays)
 
     async def consume(self, messages: Sequence[Delivered]) -> None:
-        # Each message's headers are decoded once, for the filter and the event alike.
-        decoded = [(m, m.text_headers()) for m in messages]
         if self.accepts is not None:
-            wanted = [(m, h) for m, h in decoded if self.accepts(h)]
+            wanted = [m for m in messages if self.accepts(m.headers)]
             metrics.EVENTS_CONSUMED.labels(self.service, self.name, "not_wanted").inc(
                 len(messages) - len(wanted))
-            decoded = wanted
+            messages = wanted
         events: list[tuple[Delivered, CloudEvent]] = []
-        for message, headers in decoded:
+        for message in messages:
             try:
-                events.append((message, from_kafka(headers, message.value)))
+                events.append((message, from_kafka(message.headers, message.value)))
             except NotACloudEvent as exc:
                 await self._park(message, exc)
         if not events:

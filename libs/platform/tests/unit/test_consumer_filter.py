@@ -11,9 +11,10 @@ def delivered(subject: str) -> Delivered:
 
 def test_subject_filter_keeps_only_the_named_record_types():
     accepts = subject_type_in(["calls", "meetings"])
-    assert accepts({"ce_subject": "calls/12"})
-    assert not accepts({"ce_subject": "contacts/12"})
-    assert not accepts({})
+    assert accepts([("ce_type", b"t"), ("ce_subject", b"calls/12")])
+    assert not accepts([("ce_subject", b"contacts/12")])
+    assert not accepts([("ce_subject", b"callsx/12")])
+    assert not accepts([])
 
 
 async def test_filtered_out_events_never_reach_the_store():

@@ -261,8 +261,11 @@ class OutboxRelay:
     async def _record_backlog(self, conn: asyncpg.Connection,
                               rows: Sequence[asyncpg.Record]) -> None:
         backlog = len(rows)
-        if backlog == self.batch_size:  # only count the table when the batch is full
-            backlog = await conn.fetchval("SELECT count(*) FROM outbox")
+        if backlog == self.batch_size:
+            # Behind: the span of ids waiting, read from the primary key's end. An upper
+            # bound (rolled-back writes leave gaps), where count(*) scanned the whole
+            # churning table and took up to 0.7 s of each batch on a loaded box.
+            backlog = await conn.fetchval("SELECT max(id) FROM outbox") - rows[0]["id"] + 1
         metrics.OUTBOX_BACKLOG.labels(self.service).set(backlog)
         oldest = rows[0]["created_at"] if rows else None
         age = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0

@@ -214,3 +214,28 @@ async def test_contact_header_shows_the_primary_company_not_the_typed_one(record
                              "primaryCompany": {"id": main, "name": "Main Co"}}
     missing = await records.client.get("/crm/v3/objects/contacts/999999999/header", headers=h)
     assert missing.status_code == 404
+
+
+async def test_create_naming_a_company_twice_and_moving_the_primary_in_one_body(records):
+    # R-REC-6: in the store, a company named twice in one create body keeps both types,
+    # and the primary company moves to the last one named primary (the reads skipped
+    # for a new record's pairs: unit/test_create_with_associations.py).
+    _, h = await records.new_account("twice")
+    first = await _make(records, h, "companies", name="First")
+    second = await _make(records, h, "companies", name="Second")
+    default = {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 279}
+    primary = {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}
+    created = await records.client.post("/crm/v3/objects/contacts", headers=h, json={
+        "properties": {"email": "twice@x.io"},
+        "associations": [{"to": {"id": first}, "types": [default]},
+                         {"to": {"id": first}, "types": [primary]},
+                         {"to": {"id": second}, "types": [primary]}]})
+    assert created.status_code == 201, created.text
+    contact = created.json()["id"]
+    rows = (await records.client.get(f"{V4}/contacts/{contact}/associations/companies",
+                                     headers=h)).json()["results"]
+    types = {r["toObjectId"]: {t["typeId"] for t in r["associationTypes"]} for r in rows}
+    assert types == {int(first): {279}, int(second): {279, 1}}
+    back = (await records.client.get(f"{V4}/companies/{second}/associations/contacts",
+                                     headers=h)).json()["results"]
+    assert {t["typeId"] for t in back[0]["associationTypes"]} == {280, 2}

@@ -294,24 +294,34 @@ class LightClient:
                    f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
                    ).encode() + payload
         async with self.slots:
-            reader, writer = await self._connection()
-            writer.write(request)
-            status_line = await reader.readline()
-            answer_headers: dict[str, str] = {}
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.decode("latin-1").partition(":")
-                answer_headers[name.strip().lower()] = value.strip()
-            if answer_headers.get("transfer-encoding") == "chunked":
-                content = b""
-                while size := int((await reader.readline()).strip(), 16):
-                    content += await reader.readexactly(size + 2)
-                await reader.readline()
-            else:
-                content = await reader.readexactly(int(answer_headers.get("content-length", 0)))
-            if answer_headers.get("connection") == "close":
-                writer.close()
-            else:
-                self.idle.put_nowait((reader, writer))
+            writer = None
+            try:
+                reader, writer = await self._connection()
+                return await self._exchange(reader, writer, request)
+            except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+                if writer is not None:
+                    writer.close()
+                return 502, {}, b"connection lost or refused"  # retried as a 502
+
+    async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                        request: bytes) -> tuple[int, dict[str, str], bytes]:
+        writer.write(request)
+        status_line = await reader.readline()
+        answer_headers: dict[str, str] = {}
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            answer_headers[name.strip().lower()] = value.strip()
+        if answer_headers.get("transfer-encoding") == "chunked":
+            content = b""
+            while size := int((await reader.readline()).strip(), 16):
+                content += await reader.readexactly(size + 2)
+            await reader.readline()
+        else:
+            content = await reader.readexactly(int(answer_headers.get("content-length", 0)))
+        if answer_headers.get("connection") == "close":
+            writer.close()
+        else:
+            self.idle.put_nowait((reader, writer))
         return int(status_line.split()[1]), answer_headers, content
 
     async def _connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:

@@ -22,6 +22,8 @@ Applies to `search_documents` and to every rebuild generation already made
 
 from alembic import op
 
+from crm_search.migrations.document_tables import document_tables
+
 revision = "0007"
 down_revision = "0006"
 
@@ -132,22 +134,16 @@ def _table_sql(table: str) -> str:
     """
 
 
-def _document_tables() -> list[str]:
-    rows = op.get_bind().exec_driver_sql(
-        "SELECT table_name FROM search_rebuilds WHERE table_name IN "
-        "(SELECT tablename FROM pg_tables WHERE schemaname = current_schema())").fetchall()
-    return ["search_documents", *(row[0] for row in rows)]
-
 
 def upgrade() -> None:
     # As the driver's own text: SQLAlchemy would read the regex's ":[0-5]" as a bind.
     op.get_bind().exec_driver_sql(FUNCTIONS_SQL)
-    for table in _document_tables():
+    for table in document_tables():
         op.execute(_table_sql(table))
 
 
 def downgrade() -> None:
-    for table in _document_tables():
+    for table in document_tables():
         drops = ", ".join(f"DROP COLUMN {c}" for c in ["filter_terms", *DATE_COLUMNS.values()])
         op.execute(f"ALTER TABLE {table} {drops};")  # their indexes go with them
     op.execute("DROP FUNCTION search_filter_terms_of(text, text[], boolean);"

@@ -18,6 +18,8 @@ documents on the 2-core dev machine), and its index is rebuilt.
 
 from alembic import op
 
+from crm_search.migrations.document_tables import document_tables
+
 revision = "0009"
 down_revision = "0008"
 
@@ -82,22 +84,16 @@ def _remake_filter_terms(table: str, expression: str) -> str:
     """
 
 
-def _document_tables() -> list[str]:
-    rows = op.get_bind().exec_driver_sql(
-        "SELECT table_name FROM search_rebuilds WHERE table_name IN "
-        "(SELECT tablename FROM pg_tables WHERE schemaname = current_schema())").fetchall()
-    return ["search_documents", *(row[0] for row in rows)]
-
 
 def upgrade() -> None:
     op.get_bind().exec_driver_sql(FUNCTIONS_SQL)
-    for table in _document_tables():
+    for table in document_tables():
         op.execute(_remake_filter_terms(
             table, "search_filter_terms(properties) || search_number_terms(properties)"))
 
 
 def downgrade() -> None:
-    for table in _document_tables():
+    for table in document_tables():
         op.execute(_remake_filter_terms(table, "search_filter_terms(properties)"))
     op.execute("DROP FUNCTION search_number_terms(jsonb);"
                " DROP FUNCTION search_number_terms_of(text, text);")

@@ -27,19 +27,27 @@ Sizes: BENCH_FORM_SECONDS (15), BENCH_LIST_CONTACTS (10,000: 30,000 writes, 30 s
 default BENCH_LIST_RATE of 1,000/s). BENCH_MARKETING_CONSUMERS: own (default: the relay and
 consumers in a worker process) or shared (one process, a replica's default).
 
-Measured 2026-11-23 15:28-15:33 UTC, load average 11-12 on the 2 cores from other runs:
-  forms end to end                 27.7 sub/s (p50 1.1 s at 32 visitors), 12 ms records CPU each
-  forms in-process / raw PG        58 sub/s, 12 statements each / 520 tx/s
-  list writes reached              868 writes/s for 35 s (own worker); 512/s for 59 s (shared)
-  membership lag p50 / p99         13.6 s / 22.1 s (own worker); 23.1 s / 34.8 s (shared)
-  changes applied                  914 /s (own worker), 645 /s (shared): 2 per write
-  handler in-process               1,871 snapshots/s, 9 statements per batch of 500
-  raw Kafka fetch                  23,600 msg/s
-Before this version: the old bench (through nginx, one process, load ~9, 13:37 UTC): forms
-20-35 sub/s; 528-672 writes/s, lag p50 30.6 s / p99 46.9 s, 156 memberships stored/s. This
-bench on the old code (load ~5, 6,000 writes only): forms 24.9 sub/s e2e, 87 in-process
-with 13 statements each; 963 writes/s for 6 s, lag p50 12.2 s / p99 22.1 s, 379 changes/s;
-the handler 721 snapshots/s with 3,005 statements per batch of 500.
+Also printed: the worker's CPU per write (the relay, the consumers and the membership
+events; the steadier figure on a shared box). BENCH_PROFILE=FILE runs py-spy (raw format)
+on the worker during the writes.
+
+Measured 2026-11-23 17:59-18:02 UTC (load average 5-10 on the 2 cores from other runs),
+after the list-membership and relay changes of that afternoon, full size:
+  forms end to end                 51.8 sub/s (p50 523 ms at 32 visitors), 8.8 ms records CPU each
+  forms in-process / raw PG        143 sub/s, 14 statements each / 923 tx/s
+  list writes reached              755 writes/s for 40 s (own worker)
+  worker CPU per write             0.22 ms (a core would keep up with 4,525 writes/s)
+  membership lag p50 / p99         2.75 s / 6.7 s; outbox relay oldest unpublished p50 1.9 s
+  changes applied                  1,141 /s
+  handler in-process               2,518 snapshots/s, 7 statements per batch of 500
+  raw Kafka fetch                  49,050 msg/s
+The same code at 5,000 contacts (17:57-17:59, load 4-7): 696 writes/s, 0.29 ms worker CPU
+per write, lag p50 2.9 s / p99 6.3 s. The code before (17:27-17:28, load 6-8, 5,000
+contacts): 664 writes/s, 0.37 ms worker CPU per write, lag p50 7.5 s / p99 13.8 s, 871
+changes/s, handler 3,856 snapshots/s with 9 statements a batch, raw Kafka 79,639 msg/s.
+Earlier (15:28-15:33 UTC, load 11-12, full size, before the records engineer's outbox
+changes): forms 27.7 sub/s e2e; 868 writes/s for 35 s (own worker), lag p50 13.6 s / p99
+22.1 s; 512 writes/s (shared), lag 23.1 s / 34.8 s; handler 1,871 snapshots/s.
 """
 
 from __future__ import annotations
@@ -47,6 +55,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import time
 import uuid
@@ -458,8 +467,11 @@ async def start_profiler(copy: RecordsCopy) -> asyncio.subprocess.Process | None
         return None
     worker = next(pid for pid, (parent, _) in process_stats().items()
                   if parent == copy.worker_pid())  # the service under `uv run`
+    py_spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(ROOT / ".venv" / "bin"))
+    if py_spy is None:
+        raise RuntimeError("BENCH_PROFILE needs py-spy (`uv tool install py-spy`)")
     return await asyncio.create_subprocess_exec(
-        str(ROOT / ".venv" / "bin" / "py-spy"), "record", "--pid", str(worker), "--format",
+        py_spy, "record", "--pid", str(worker), "--format",
         "raw", "--nonblocking", "-o", target, stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL)
 
@@ -510,8 +522,9 @@ async def list_lags(copy: RecordsCopy, pool: asyncpg.Pool) -> list[Figure]:
 
         outbox_ages: list[float] = []
         watcher = asyncio.create_task(watch_outbox(copy, client, outbox_ages))
-        profiler = await start_profiler(copy)
+        profiler = None
         try:
+            profiler = await start_profiler(copy)
             cpu_before = copy.cpu_seconds()
             worker_cpu_before = copy.cpu_seconds(only_worker=True)
             elapsed = await paced(len(batches), LIST_RATE / 100, update)

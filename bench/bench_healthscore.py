@@ -59,6 +59,10 @@ with other engineers' test runs (the service README keeps the full table):
       Again at 17:45 (load 8.5 -> 8.0, code unchanged): 27.2 s = 3,672 cust/s, raw
       parts 6.1 s facts query, 4.2 s COPY, 10.5 s score() (1.31 x their sum); Python
       CPU 274 us/customer, 36 us in this process; processes' start 1.2 s apart.
+      With the explanation encoded by orjson, 2 runs (18:09-18:13, load 2.5-2.7):
+      37.9 s / 26.3 s = 2,639 / 3,800 cust/s; Python CPU 223 / 215 us per customer
+      (32 us in this process); raw parts 6.3 / 5.9 s facts query, 4.2 / 3.3 s COPY,
+      9.7 / 12.2 s score() (recompute 1.88 / 1.23 x their sum).
   (b) 15:39: 2,611 calls at 28.7 req/s achieved (target 200/s: the records write path
       under this load): score changed p50 116 ms, p90 226 ms, p99 496 ms.
       17:30-17:55 (load 4.6-11.7; 20 s at 200/s unless said; records copies on the

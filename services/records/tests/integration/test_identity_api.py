@@ -299,7 +299,7 @@ async def test_identity_events_reach_another_services_directory(identity):
                        group_prefix=unique_group_prefix("identity"))
     try:
         await broker.start()
-        _, _, admin = await identity.new_account()
+        account_id, _, admin = await identity.new_account()
         user = await identity.add_user(admin)
         await identity.client.patch(f"/identity/v1/users/{user['id']}", headers=admin,
                                     json={"serviceSeat": True})
@@ -307,8 +307,10 @@ async def test_identity_events_reach_another_services_directory(identity):
         await identity.client.delete(f"/identity/v1/tokens/{token['tokenId']}", headers=admin)
 
         async def copied() -> bool:
+            # by account too: the shared topic holds other runs' users with this id
             version = await pool.fetchval(
-                "SELECT version FROM identity_users WHERE user_id = $1", user["id"])
+                "SELECT version FROM identity_users WHERE account_id = $1 AND user_id = $2",
+                account_id, user["id"])
             revoked = await pool.fetchval(
                 "SELECT count(*) FROM identity_revoked_tokens WHERE token_id = $1",
                 token["tokenId"])

@@ -141,3 +141,17 @@ async def test_number_ranges_from_terms_are_the_typed_comparison(search_pool, op
               if record_matches({"score": text}, False, query, types)}
     assert found == wanted
     assert total == len(wanted)
+
+
+async def test_documents_hold_number_terms_except_for_the_record_id(search_pool):
+    # R-SRCH-1: hs_object_id compares on record_id, so it needs no number terms
+    async with search_pool.acquire() as conn:
+        async with conn.transaction():
+            await conn.execute(
+                "INSERT INTO search_documents (account_id, object_type, record_id, version,"
+                " properties, created_at, updated_at) VALUES (904, 'contacts', 42, 1, $1,"
+                " now(), now())", {"hs_object_id": "42", "score": "7", "name": "x"})
+            terms = await conn.fetchval(
+                "SELECT filter_terms FROM search_documents WHERE account_id = 904")
+            await conn.execute("DELETE FROM search_documents WHERE account_id = 904")
+    assert [t for t in terms if "#" in t] == stored_terms("score", parse_number("7"))

@@ -64,14 +64,16 @@ BEGIN
 END
 $fn$;
 
--- Every number-shaped value's terms, for keys that are plain identifiers.
+-- Every number-shaped value's terms, for keys that are plain identifiers; not
+-- hs_object_id, whose whole-number comparisons read the record_id column
+-- (query_sql._on_record_id), so its terms would never be looked up.
 CREATE FUNCTION search_number_terms(properties jsonb) RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
 SELECT coalesce(array_agg(term), '{}')
 FROM jsonb_each_text(properties) AS p(key, value),
      unnest(search_number_terms_of(key, value)) AS t(term)
 WHERE left(value, 1) IN ('+', '-', '.', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9')
-  AND key ~ '^[A-Za-z_][A-Za-z0-9_]*$'
+  AND key ~ '^[A-Za-z_][A-Za-z0-9_]*$' AND key <> 'hs_object_id'
 $fn$;
 """.replace("{number_shape}", NUMBER_SHAPE).replace("{limit}", LIMIT)
 

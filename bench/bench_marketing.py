@@ -69,7 +69,7 @@ from aiokafka.structs import ConsumerRecord
 from bench_rollups import CONCURRENCY, paced
 from faststream.kafka import KafkaBroker
 from figures import Figure, percentile
-from service_copy import commit_group_at_end, free_port
+from service_copy import free_port
 from topic_tail import TopicTail
 
 from crm_contracts import topics
@@ -77,7 +77,12 @@ from crm_contracts.envelope import CloudEvent
 from crm_contracts.records import v1 as records_v1
 from crm_platform.broker import subscriptions_of
 from crm_platform.db import init_connection
-from crm_platform.testing import drop_database, throwaway_database_url, unique_group_prefix
+from crm_platform.testing import (
+    commit_group_at_end,
+    drop_database,
+    throwaway_database_url,
+    unique_group_prefix,
+)
 from crm_records import subscriptions
 from crm_records.adapters.marketing_pg import MarketingUnitOfWork, list_membership_events
 from crm_records.handlers.forms import FormsHandler
@@ -133,7 +138,7 @@ async def commit_groups_at_end(prefix: str) -> None:
     broker = KafkaBroker(KAFKA)
     subscriptions.register(broker, None, prefix)  # type: ignore[arg-type]  # only the names
     for group, group_topics in subscriptions_of(broker).items():
-        await commit_group_at_end(group, *(TOPICS[name] for name in group_topics))
+        await commit_group_at_end(KAFKA, group, *(TOPICS[name] for name in group_topics))
 
 
 def process_stats() -> dict[int, tuple[int, int]]:

@@ -16,10 +16,14 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from crm_contracts.topics import TopicSpec
-from crm_platform.testing import drop_database, throwaway_database_url, unique_group_prefix
+from crm_platform.testing import (
+    commit_group_at_end,
+    drop_database,
+    throwaway_database_url,
+    unique_group_prefix,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
@@ -29,20 +33,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-async def commit_group_at_end(group: str, *group_topics: TopicSpec) -> None:
-    """The group's next read of each topic is where the topic ends now."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False,
-                                group_id=group)
-    await consumer.start()
-    try:
-        parts = [TopicPartition(topic.name, p) for topic in group_topics
-                 for p in range(topic.partitions)]
-        consumer.assign(parts)
-        await consumer.commit(await consumer.end_offsets(parts))
-    finally:
-        await consumer.stop()
 
 
 class ServiceCopy:
@@ -65,7 +55,7 @@ class ServiceCopy:
 
     async def __aenter__(self) -> ServiceCopy:
         for group, topic in self.groups:
-            await commit_group_at_end(f"{self.prefix}{group}", topic)
+            await commit_group_at_end(KAFKA, f"{self.prefix}{group}", topic)
         env = {**os.environ, f"{self.setting}_PORT": str(self.port),
                f"{self.setting}_DATABASE_URL": self.database_url,
                f"{self.setting}_CONSUMER_GROUP_PREFIX": self.prefix, **self.env}

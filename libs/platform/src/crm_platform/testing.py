@@ -1,6 +1,7 @@
 """Helpers for integration tests against the real servers (no stand-ins):
 a throwaway database per test module, a service app run in-process with its
-lifespan, and polling for effects that arrive through Kafka."""
+lifespan, consumer groups that start where the shared topics end now, and
+polling for effects that arrive through Kafka."""
 
 from __future__ import annotations
 
@@ -17,7 +18,12 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import httpx
 import uvicorn
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+
+from crm_contracts.topics import ALL_TOPICS, TopicSpec
+from crm_platform.broker import subscriptions_of
 
 T = TypeVar("T")
 
@@ -52,6 +58,52 @@ async def drop_database(url: str) -> None:
 
 def unique_group_prefix(label: str) -> str:
     return f"test-{label}-{uuid.uuid4().hex[:6]}-"
+
+
+async def commit_group_at_end(bootstrap_servers: str, group: str,
+                              *group_topics: TopicSpec | str) -> None:
+    """Commit `group`'s offsets at the topics' current ends, so that when it starts
+    it reads only what is published from now on, however large a backlog the
+    shared topics hold. Done before the group's consumer starts, this has no race:
+    auto_offset_reset="latest" is resolved only when the group is assigned,
+    after events the test may already have published."""
+    if not group.startswith("test-"):
+        # The running platform's groups have no prefix: moving them would skip events.
+        raise ValueError(f"only a test's own consumer group may be moved to the end, "
+                         f"not {group!r} (make its prefix with unique_group_prefix)")
+    parts = [TopicPartition(spec.name, p) for spec in map(_topic_spec, group_topics)
+             for p in range(spec.partitions)]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group,
+                                enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(parts)
+        await consumer.commit(await consumer.end_offsets(parts))
+    finally:
+        await consumer.stop()
+
+
+def _topic_spec(topic: TopicSpec | str) -> TopicSpec:
+    if isinstance(topic, TopicSpec):
+        return topic
+    for spec in ALL_TOPICS:
+        if spec.name == topic:
+            return spec
+    raise ValueError(f"{topic!r} is not a topic of crm_contracts.topics")
+
+
+async def commit_subscribed_groups_at_end(bootstrap_servers: str,
+                                          broker: KafkaBroker) -> dict[str, list[str]]:
+    """Every consumer group subscribed on `broker` (crm_platform.broker.subscribe,
+    before the broker starts) committed at the current end of its topics; returns
+    group -> topics. For a service app run by a test, subscribe its consumers on a
+    broker that is never started, as its lifespan would (`subscriptions.register(
+    broker, None, prefix)`: only the names are read), and call this before the app
+    starts: its fresh groups then skip the backlog earlier runs left on the bus."""
+    subscribed = subscriptions_of(broker)
+    for group, group_topics in subscribed.items():
+        await commit_group_at_end(bootstrap_servers, group, *group_topics)
+    return subscribed
 
 
 @asynccontextmanager

@@ -13,7 +13,8 @@ TracerProvider with a BatchSpanProcessor whose exporter counts spans and drops t
 
 Variants, each printed as us of CPU per request:
   raw: a bare ASGI app answering the same JSON bytes (the driver's own cost);
-  raw: a bare FastAPI app with the same routes (no platform middleware, no tracing);
+  raw: a bare FastAPI app with the same routes (no platform middleware, no tracing,
+       FastAPI's built-in telemetry off);
   base_app: the platform app with the same routes.
 Two routes: GET /bench/ping (no I/O) and GET /bench/items/{id} (one `SELECT $1::int`
 on a pooled connection). For the pool: the raw part (acquire + query + release with
@@ -108,11 +109,14 @@ async def request(app: ASGIApp, path: str) -> int:
     return status
 
 
-async def measure(variants: dict[str, Callable[[int], Awaitable[object]]]
+async def measure(variants: dict[str, Callable[[int], Awaitable[object]]],
+                  settle: Callable[[], object] = lambda: None
                   ) -> dict[str, tuple[float, float]]:
     """(us of CPU, us of wall time) per call of each variant: the median of ROUNDS rounds,
     each running every variant in turn, so a burst of load on the shared box falls on
-    all variants alike instead of on whichever ran then."""
+    all variants alike instead of on whichever ran then. `settle` runs inside each timed
+    round (the span processor's flush), so a variant's spans are processed in its own
+    round, not in the next variant's."""
     for call in variants.values():
         for i in range(WARMUP):
             await call(i)
@@ -123,6 +127,7 @@ async def measure(variants: dict[str, Callable[[int], Awaitable[object]]]
             cpu, wall = time.process_time(), time.perf_counter()
             for i in range(per_round):
                 await call(i)
+            settle()
             samples[name].append(((time.process_time() - cpu) / per_round * 1e6,
                                   (time.perf_counter() - wall) / per_round * 1e6))
     return {name: (statistics.median(c for c, _ in runs), statistics.median(w for _, w in runs))
@@ -186,7 +191,9 @@ def platform_app(pool: asyncpg.Pool) -> FastAPI:
 
 
 def bare_app(pool: asyncpg.Pool) -> FastAPI:
-    app = FastAPI()
+    # FastAPI's own telemetry off too: with a tracer provider set, it would make a
+    # server span and spans per dependency, endpoint and serialization itself.
+    app = FastAPI(telemetry={"tracing": False, "metrics": False, "logs": False})
     app.state.pool = pool
     add_routes(app)
     return app
@@ -221,7 +228,7 @@ async def run() -> list[Figure]:
         ping = await measure({
             "driver": lambda i: request(bare_asgi, "/bench/ping"),
             "bare": lambda i: request(bare, "/bench/ping"),
-            "platform": lambda i: request(platform, "/bench/ping")})
+            "platform": lambda i: request(platform, "/bench/ping")}, processor.force_flush)
         query = await measure({
             "full": lambda i: raw_query(full_reset_pool, i),
             "platform": lambda i: raw_query(platform_pool, i)})
@@ -229,7 +236,7 @@ async def run() -> list[Figure]:
             {"full": full_reset_pool, "platform": platform_pool}, raw_query)
         item = await measure({
             "bare": lambda i: request(bare, f"/bench/items/{i}"),
-            "platform": lambda i: request(platform, f"/bench/items/{i}")})
+            "platform": lambda i: request(platform, f"/bench/items/{i}")}, processor.force_flush)
         processor.force_flush()
     finally:
         await platform_pool.close()

@@ -22,12 +22,16 @@ from crm_contracts.envelope import CloudEvent
 from crm_contracts.exports import v1 as exports_v1
 from crm_contracts.healthscores import v1 as healthscores_v1
 from crm_contracts.lists import v1 as lists_v1
+from crm_notifications import subscriptions
+from crm_notifications.domain.messages import Links
 from crm_notifications.main import create_app
 from crm_notifications.settings import Settings
+from crm_platform.broker import make_broker
 from crm_platform.identity.pg_directory import apply_user_event
 from crm_platform.identity.principal import AccessProfile
 from crm_platform.identity.tokens import issue_token
 from crm_platform.testing import (
+    commit_subscribed_groups_at_end,
     drop_database,
     eventually,
     running,
@@ -48,6 +52,12 @@ async def service() -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient, Settings]
         "NOTIFICATIONS_", consumer_group_prefix=unique_group_prefix("notifications"),
         mail_retry_delays=[0.2]))
     settings.database_url = throwaway_database_url(settings.database_url, "it")
+    # Its groups start where the topics end: every test publishes what it waits for
+    # afterwards, and a replay of the shared topics would mail other runs' notices.
+    names_only = make_broker(settings.kafka_bootstrap_servers)  # never started
+    subscriptions.register(names_only, None, Links(settings.public_base_url),  # type: ignore[arg-type]
+                           settings.consumer_group_prefix)
+    await commit_subscribed_groups_at_end(settings.kafka_bootstrap_servers, names_only)
     app = create_app(settings)
     try:
         async with running(app) as client:

@@ -11,19 +11,22 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
 from crm_contracts import topics
 from crm_contracts.associations import v1 as associations_v1
 from crm_contracts.envelope import CloudEvent, record_key
 from crm_contracts.records import v1 as records_v1
+from crm_healthscore import subscriptions
 from crm_healthscore.main import create_app
 from crm_healthscore.settings import Settings
+from crm_platform.broker import make_broker
 from crm_platform.identity.pg_directory import apply_user_event
 from crm_platform.identity.principal import AccessProfile, ObjectScope
 from crm_platform.identity.tokens import issue_token
 from crm_platform.testing import (
+    commit_subscribed_groups_at_end,
     drop_database,
     running,
     service_env,
@@ -85,23 +88,13 @@ class HealthService:
 
 
 async def start_groups_at_the_end(bootstrap: str, prefix: str) -> None:
-    """Commit the service's consumer groups at the topics' current ends, so this copy
-    reads only what the test publishes instead of replaying every earlier test's events
-    (the subscribers start a new group at the earliest offset)."""
-    for area, topic in (("facts", topics.RECORDS), ("links", topics.ASSOCIATIONS),
-                        ("properties", topics.PROPERTIES),
-                        ("workspace", topics.WORKSPACE), ("identity", topics.IDENTITY)):
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap,
-                                    group_id=f"{prefix}healthscore-{area}",
-                                    enable_auto_commit=False)
-        await consumer.start()
-        try:
-            parts = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
-            consumer.assign(parts)
-            ends = await consumer.end_offsets(parts)
-            await consumer.commit({part: offset for part, offset in ends.items()})
-        finally:
-            await consumer.stop()
+    """Commit the service's consumer groups (as its lifespan subscribes them) at the
+    topics' current ends, so this copy reads only what the test publishes instead of
+    replaying every earlier test's events (the subscribers start a new group at the
+    earliest offset)."""
+    names_only = make_broker(bootstrap)  # never started
+    subscriptions.register(names_only, None, lambda: datetime.now(UTC), prefix)  # type: ignore[arg-type]
+    await commit_subscribed_groups_at_end(bootstrap, names_only)
 
 
 async def associate(health: HealthService, account_id: int, from_type: str, from_id: int,

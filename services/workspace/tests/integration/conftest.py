@@ -12,21 +12,25 @@ from typing import Any
 import httpx
 import pytest
 
+from crm_platform.broker import make_broker
 from crm_platform.testing import (
+    commit_subscribed_groups_at_end,
     drop_database,
     eventually,
     running,
     service_env,
     throwaway_database_url,
+    unique_group_prefix,
 )
+from crm_workspace import subscriptions
 from crm_workspace.main import create_app
 from crm_workspace.settings import Settings
 
 pytestmark = pytest.mark.integration
-# A stable prefix: the groups keep their offsets from run to run, so a run reads
-# only the record events published since the last one (every test makes new
-# accounts, so a fresh read model misses nothing it needs).
-PREFIX = "test-workspace-it-"
+# The groups start where the topics end when the session starts (every test makes
+# new accounts, so a fresh read model misses nothing it needs), and their prefix is
+# this session's own: two sessions at once never share a group's partitions.
+PREFIX = unique_group_prefix("workspace-it")
 
 
 @pytest.fixture(scope="session")
@@ -96,6 +100,9 @@ async def world(gateway_url: str) -> AsyncIterator[World]:
     settings = Settings(**service_env("WORKSPACE_", consumer_group_prefix=PREFIX,
                                       records_url=gateway_url, search_url=gateway_url))
     settings.database_url = throwaway_database_url(settings.database_url, "wsit")
+    names_only = make_broker(settings.kafka_bootstrap_servers)  # never started
+    subscriptions.register(names_only, None, PREFIX)  # type: ignore[arg-type]
+    await commit_subscribed_groups_at_end(settings.kafka_bootstrap_servers, names_only)
     try:
         async with running(create_app(settings)) as client, \
                 httpx.AsyncClient(base_url=gateway_url, timeout=30) as records, \

@@ -19,16 +19,19 @@ import pytest
 from fastapi import FastAPI
 from moto.server import ThreadedMotoServer
 
+from crm_exports import subscriptions as exports_subscriptions
 from crm_exports.adapters.jobs import accept_requested
 from crm_exports.adapters.storage import S3Storage
 from crm_exports.domain.links import sign_download_link
 from crm_exports.main import create_app as create_exports
 from crm_exports.settings import Settings as ExportsSettings
 from crm_platform import metrics
+from crm_platform.broker import make_broker
 from crm_platform.identity.pg_directory import apply_user_event
 from crm_platform.identity.principal import ANY_OBJECT_TYPE, FULL_ACCESS, AccessProfile
 from crm_platform.identity.tokens import issue_token
 from crm_platform.testing import (
+    commit_subscribed_groups_at_end,
     drop_database,
     eventually,
     running,
@@ -37,8 +40,10 @@ from crm_platform.testing import (
     throwaway_database_url,
     unique_group_prefix,
 )
+from crm_records import subscriptions as records_subscriptions
 from crm_records.main import create_app as create_records
 from crm_records.settings import Settings as RecordsSettings
+from crm_search import subscriptions as search_subscriptions
 from crm_search.main import create_app as create_search
 from crm_search.settings import Settings as SearchSettings
 
@@ -63,6 +68,17 @@ class Stack:
         return body["accountId"], body["userId"], {"Authorization": f"Bearer {body['token']}"}
 
 
+async def start_groups_at_end(bootstrap_servers: str, prefix: str) -> None:
+    """The consumer groups of this module's records, search and exports copies (as their
+    lifespans subscribe them) committed at the topics' ends before they start, so they
+    read what the tests publish without first replaying the shared topics' backlog."""
+    names_only = make_broker(bootstrap_servers)  # never started
+    records_subscriptions.register(names_only, None, prefix)  # type: ignore[arg-type]
+    search_subscriptions.register(names_only, None, None, prefix)  # type: ignore[arg-type]
+    exports_subscriptions.register(names_only, None, prefix)  # type: ignore[arg-type]
+    await commit_subscribed_groups_at_end(bootstrap_servers, names_only)
+
+
 @pytest.fixture(scope="module")
 async def stack(tmp_path_factory) -> AsyncIterator[Stack]:
     prefix = unique_group_prefix("exports")
@@ -75,6 +91,7 @@ async def stack(tmp_path_factory) -> AsyncIterator[Stack]:
         "EXPORTS_", consumer_group_prefix=prefix, storage_dir=tmp,
         database_url=throwaway_database_url(ExportsSettings(
             **service_env("EXPORTS_")).database_url, "it")))
+    await start_groups_at_end(exports_settings.kafka_bootstrap_servers, prefix)
     try:
         # search and records under real HTTP servers: exports calls both by URL.
         with serving(create_search(search_settings)) as search_url, \
@@ -91,10 +108,9 @@ async def stack(tmp_path_factory) -> AsyncIterator[Stack]:
             await drop_database(url)
 
 
-# This module's search copy has a fresh consumer group, which starts at the
-# beginning of crm.records.v1: on a shared broker holding hundreds of thousands
-# of other tests' events, the first wait covers that catch-up (once per module).
-INDEX_WAIT = 900
+# This module's search copy starts at the end of crm.records.v1 (start_groups_at_end):
+# a wait covers indexing the test's own records only.
+INDEX_WAIT = 60
 
 
 async def _indexed(stack: Stack, headers: dict[str, str], object_type: str,

@@ -13,7 +13,9 @@ number by `typing.NUMBER_PATTERN`, the same check as the typed comparison's.
 
 PostgreSQL 15 cannot change a generated column's expression, so the column is
 made again: a rewrite of each document table (about 3 minutes per million
-documents on the 2-core dev machine), and its index is rebuilt.
+documents on the 2-core dev machine), and its index is rebuilt. ANALYZE then
+gives the planner the new column's element statistics at once (a search
+planned without them may pick the wrong index until autovacuum's analyze).
 """
 
 from alembic import op
@@ -83,6 +85,7 @@ def _remake_filter_terms(table: str, expression: str) -> str:
     ALTER TABLE {table} DROP COLUMN filter_terms,
         ADD COLUMN filter_terms text[] GENERATED ALWAYS AS ({expression}) STORED;
     CREATE INDEX {table}_filter_terms ON {table} USING gin (filter_terms);
+    ANALYZE {table};
     """
 
 

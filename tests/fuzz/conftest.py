@@ -14,9 +14,12 @@ import httpx
 import pytest
 import schemathesis
 from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
 from hypothesis import HealthCheck, Phase, given, settings
 
+from crm_platform.broker import make_broker
 from crm_platform.testing import (
+    commit_subscribed_groups_at_end,
     drop_database,
     fuzz_checks,
     service_env,
@@ -31,11 +34,19 @@ FUZZ_OVERRIDES = {"rate_limit_per_10s": 1_000_000}
 
 
 def served_schema(prefix: str, settings_class: type, create_app: Callable[[Any], FastAPI],
-                  label: str, **overrides: Any) -> Iterator[tuple[str, Any]]:
+                  label: str, subscribe: Callable[[KafkaBroker, str], object],
+                  **overrides: Any) -> Iterator[tuple[str, Any]]:
+    """`subscribe(broker, group_prefix)` subscribes the service's consumers as its
+    lifespan does (its subscriptions.register with no pool): those groups are
+    committed at the topics' ends first, so the copy reads what the fuzz run makes
+    instead of replaying the shared topics' backlog."""
     settings = settings_class(**service_env(prefix, **FUZZ_OVERRIDES,
                                             consumer_group_prefix=unique_group_prefix(label),
                                             **overrides))
     settings.database_url = throwaway_database_url(settings.database_url, label)
+    names_only = make_broker(settings.kafka_bootstrap_servers)  # never started
+    subscribe(names_only, settings.consumer_group_prefix)
+    asyncio.run(commit_subscribed_groups_at_end(settings.kafka_bootstrap_servers, names_only))
     try:
         with serving(create_app(settings)) as url:
             yield url, schemathesis.openapi.from_url(f"{url}/openapi.json")

@@ -8,6 +8,7 @@ import time
 import httpx
 import pytest
 
+from crm_workspace import subscriptions
 from crm_workspace.main import create_app
 from crm_workspace.settings import Settings
 from tests.fuzz.conftest import fuzz_every_operation, operator_token, served_schema
@@ -21,6 +22,8 @@ def workspace_served():
     so the fuzz account's token means the same thing to all three."""
     gateway = os.environ.get("CRM_GATEWAY_URL", "http://127.0.0.1:8080")
     yield from served_schema("WORKSPACE_", Settings, create_app, "fuzzws",
+                             lambda broker, group_prefix: subscriptions.register(
+                                 broker, None, group_prefix),  # type: ignore[arg-type]
                              records_url=gateway, search_url=gateway)
 
 

@@ -44,8 +44,20 @@ async def test_numbers_and_dates_compare_by_their_defined_types(platform):  # R-
         has_seats = {"propertyName": "seats", "operator": "HAS_PROPERTY"}
         return await ids(platform, headers, has_seats) == sorted(made.values(), key=int)
 
+    async def types_known() -> bool:
+        # the definitions travel on their own topic: a record may be indexed first
+        for name, bad in (("seats", "many"), ("renewal", "someday")):
+            answer = await platform.search.post(
+                "/crm/v3/objects/contacts/search", headers=headers,
+                json={"filterGroups": [{"filters": [
+                    {"propertyName": name, "operator": "EQ", "value": bad}]}]})
+            if answer.status_code != 400:
+                return False
+        return True
+
     # A fresh consumer group replays the whole topic first: that can take a while.
     await eventually(both_indexed, timeout=600, what="both contacts indexed")
+    await eventually(types_known, timeout=600, what="seats and renewal typed")
     # As strings "10" < "9" and nothing is greater than "9"; as numbers 10 is.
     seats_gt_9 = {"propertyName": "seats", "operator": "GT", "value": "9"}
     assert await ids(platform, headers, seats_gt_9) == [made["ten"]]

@@ -42,27 +42,9 @@ async def init_connection(conn: asyncpg.Connection) -> None:
                               schema="pg_catalog")
 
 
-async def keep_session(conn: asyncpg.Connection) -> None:
-    """The release reset of the services' pools: nothing beyond what asyncpg always does
-    (roll back a transaction left open, drop Python-side listeners).
-
-    asyncpg's default sends `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
-    RESET ALL` on every release: a round trip and four statements of server work per
-    request. None of it has anything to undo here: pooled connections take only
-    transaction-scoped advisory locks (pg_advisory_xact_lock), set only SET LOCAL,
-    declare no WITH HOLD cursors and LISTEN nowhere (the outbox relay listens, and holds
-    its session lock, on a connection of its own). Code that changes the session on a
-    pooled connection needs a pool made with `session_state=True` (docs/DEVELOPING.md).
-    """
-
-
-async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10,
-                      session_state: bool = False) -> asyncpg.Pool:
-    """session_state=True: this pool's users change session state (SET, session advisory
-    locks, LISTEN, WITH HOLD cursors), so every release runs asyncpg's full reset."""
+async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
     return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size,
-                                     init=init_connection, command_timeout=30,
-                                     reset=None if session_state else keep_session)
+                                     init=init_connection, command_timeout=30)
 
 
 def _with_database(dsn: str, database: str) -> str:

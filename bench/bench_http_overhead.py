@@ -30,6 +30,9 @@ change of the platform's middleware, tracing set-up and pool release:
   acquire + query + release 64 -> 47 us CPU, 101 -> 61 us wall, PostgreSQL backend
   30 -> 10 us (asyncpg's default reset in the same run: 64 / 69 us, 30 us backend);
   base_app item 692 -> 321 us (bare FastAPI item with the default reset 148 / 160 us).
+The pool release without reset measured here was reverted the same day (a connection
+broken by a PostgreSQL outage must be dropped by the reset's round trip: docs/DEVELOPING.md),
+so the platform pool is asyncpg's default again and the two pool rows read the same.
 
 BENCH_HTTP_DSN: any database (only `SELECT $1::int` runs; default the local server's
 `postgres` database). BENCH_HTTP_REQUESTS: requests per variant (default 3000).

@@ -35,11 +35,15 @@ EXPORTER = InMemorySpanExporter()
 
 @pytest.fixture(scope="session")
 def spans() -> InMemorySpanExporter:
-    """Every span of this process, kept in memory (R-BUS-5 checks them)."""
-    if not isinstance(trace.get_tracer_provider(), TracerProvider):
+    """Every span of this process, kept in memory (R-BUS-5 checks them).
+
+    Added to the provider already set if there is one: the process's provider can be
+    set only once, and in one pytest run another test module may have set it first."""
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
         provider = TracerProvider()
-        provider.add_span_processor(SimpleSpanProcessor(EXPORTER))
         trace.set_tracer_provider(provider)
+    provider.add_span_processor(SimpleSpanProcessor(EXPORTER))
     return EXPORTER
 
 

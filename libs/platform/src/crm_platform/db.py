@@ -23,6 +23,10 @@ UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.TooManyConnectionsError,
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.InterfaceError,
+    # A pooled connection the server dropped while the client was still reading from
+    # it (PostgreSQL stopping) answers its next statement with "cannot switch to state
+    # ...; another operation is in progress"; the pool's release reset then drops it.
+    asyncpg.exceptions.InternalClientError,
 )
 
 

@@ -118,3 +118,25 @@ async def test_batches_end_as_one_customer_at_a_time(health, monkeypatch):
                            [one_by_one, batched])
     assert queued[batched] == queued[one_by_one]
     assert len(queued[batched]) >= 16  # the changes, and an alert per band dropped
+
+
+async def test_only_a_change_that_can_move_a_score_asks_for_one(health):
+    # R-HLTH-2 R-HLTH-3: records writes our score back onto the customer; that new
+    # version is stored, but scoring it again "now" would undo a clock-moved score
+    account = new_account()
+    first = {"name": "Big Co", "numberofemployees": "20"}
+    written_back = {**first, "health_score": "80", "health_status": "healthy",
+                    "hs_lastmodifieddate": "2026-11-23T10:00:00Z"}
+    async with health.pool.acquire() as conn:
+        async def upsert(version: int, properties: dict, gone: bool = False) -> bool:
+            return await store.upsert_customer(conn, account, "companies", 1, version, gone,
+                                               properties)
+
+        assert await upsert(1, first) is True  # new
+        assert await upsert(2, written_back) is False  # only our own score came back
+        assert await upsert(2, {**written_back, "name": "Other"}) is False  # not newer
+        assert await upsert(3, {**written_back, "name": "Other"}) is True  # an input moved
+        assert await upsert(4, {**written_back, "name": "Other"}, gone=True) is True
+        stored = await conn.fetchval(
+            "SELECT properties->>'health_score' FROM customers WHERE account_id = $1", account)
+    assert stored == "80"  # the written-back snapshot is kept all the same

@@ -28,18 +28,34 @@ DEFAULT_CSM_PROPERTY = "hubspot_owner_id"
 # ---- facts -------------------------------------------------------------------------
 
 
+# What the records service writes back onto the customer from our own HealthScoreChanged
+# (R-HLTH-2), with the modification stamps any write moves. A snapshot that differs only
+# in these is stored but is no reason to score again: the score it reports is ours, and
+# a recompute "now" would undo a score the operator's clock moved (R-HLTH-3) and loop
+# score -> write-back -> score at scale.
+SCORE_WRITE_BACK_PROPERTIES = ["health_score", "health_status", "hs_lastmodifieddate",
+                               "lastmodifieddate"]
+
+
 async def upsert_customer(conn: asyncpg.Connection, account_id: int, object_type: str,
                           record_id: int, version: int, gone: bool,
                           properties: dict[str, Any]) -> bool:
-    """Keep the newest snapshot; an older or repeated version changes nothing."""
+    """Keep the newest snapshot; an older or repeated version changes nothing. True when
+    the stored snapshot changed in a way that can move a score (module constant above)."""
     return bool(await conn.fetchval(
-        """INSERT INTO customers (account_id, object_type, record_id, version, gone, properties)
+        """WITH before AS (
+               SELECT gone, properties - $7::text[] AS inputs FROM customers
+               WHERE account_id = $1 AND object_type = $2 AND record_id = $3)
+           INSERT INTO customers (account_id, object_type, record_id, version, gone, properties)
            VALUES ($1, $2, $3, $4, $5, $6)
            ON CONFLICT (account_id, object_type, record_id) DO UPDATE
                SET version = EXCLUDED.version, gone = EXCLUDED.gone,
                    properties = EXCLUDED.properties
                WHERE customers.version < EXCLUDED.version
-           RETURNING true""", account_id, object_type, record_id, version, gone, properties))
+           RETURNING NOT EXISTS (SELECT 1 FROM before WHERE before.gone = $5
+                                 AND before.inputs = $6::jsonb - $7::text[])""",
+        account_id, object_type, record_id, version, gone, properties,
+        SCORE_WRITE_BACK_PROPERTIES))
 
 
 async def upsert_activity(conn: asyncpg.Connection, account_id: int, object_type: str,

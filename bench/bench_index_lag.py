@@ -24,6 +24,13 @@ Measured on the 2-core dev machine, 2026-11-23, load average ~4 from other work:
     index catch-up on a burst of 20,000     4,906 events/s   (steady load: 0.20x of it)
 Under load average 10-12 (five engineers' test runs) the same run gave p50 7.5 s,
 p99 12.8 s: the indexer then got under a fifth of a core and fell behind.
+After search migration 0009 (number terms in filter_terms), 18:57 UTC, the deployed
+services stopped, load average ~1:
+    record events published (steady)        993 events/s  (60,000 over 60.4 s)
+    index lag p50 / p99 / max               5.9 ms / 190 ms / 242 ms
+    raw produce, same events, one burst     35,960 events/s
+    index catch-up on a burst of 20,000     6,498 events/s   (steady load: 0.15x of it)
+(At load ~7, 18:16, with helpers' benches: p50 10.9 s, p99 18.4 s, catch-up 1,332/s.)
 """
 
 from __future__ import annotations

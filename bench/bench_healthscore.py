@@ -42,6 +42,12 @@ Why a copy: on this shared machine the healthscore port the gateway routes to ma
 held by another checkout's process with another token secret (it answered 401 to this
 checkout's tokens on 2026-11-23), so the profile is published on the copy directly.
 
+Quiet box, 2026-11-23 19:25 UTC (other deployed services stopped, load 0.5-2.7):
+  (a) 27.0 s (3,698 cust/s; goal < 30 s met), raw parts 5.07 s facts, 3.38 s COPY,
+      8.47 s score(); 201 us Python CPU per customer.
+  (b) 152 calls/s of 200 (light client, gateway), 4.25 ms records CPU per call;
+      score changed p50 57 ms, p90 94 ms, p99 192 ms, 100 % within 1 s; raw 6,121
+      one-row tx/s, 17,556 Kafka msg/s. Records on 2 workers: 146 calls/s.
 Measured 2026-11-23 with BENCH_HEALTH_CUSTOMERS=100000 on the 2-core machine shared
 with other engineers' test runs (the service README keeps the full table):
   (a) before the scores_per_customer index (15:31, load 5-12): stopped at the 300 s

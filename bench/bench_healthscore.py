@@ -109,13 +109,14 @@ from bench_rollups import (
     retried,
     send,
 )
-from bench_write_path import GATEWAY, RECORDS_URL, raw_kafka_rate
+from bench_write_path import GATEWAY, RECORDS_URL, process_cpu, raw_kafka_rate
 from figures import Figure, percentile
 from healthscore_scoring import NOW, bench_profile, customers
 from service_copy import ServiceCopy
 from topic_tail import TopicTail
 
 from crm_contracts import topics
+from crm_healthscore.adapters import store
 from crm_healthscore.domain.codec import profile_to_json
 from crm_healthscore.domain.scoring import Scorer, event_horizons, may_count
 from crm_healthscore.domain.segments import segment_from_json
@@ -189,20 +190,9 @@ async def raw_parts(conn: asyncpg.Connection, ids: list[int]) -> dict[str, float
     await conn.execute("SET jit = off")  # as recompute() does
     began = time.perf_counter()
     for start in range(0, len(ids), RECOMPUTE_BATCH):
-        await conn.fetch(
-            """SELECT l.customer_id, json_agg(a.event)::text FROM activity_links l
-               CROSS JOIN LATERAL (
-                   SELECT a.event FROM activities a
-                   WHERE a.account_id = l.account_id AND a.object_type = l.activity_type
-                     AND a.record_id = l.activity_id AND a.event IS NOT NULL OFFSET 0) a
-               JOIN unnest($3::text[], $4::timestamptz[]) AS h(event_type, horizon)
-                 ON h.event_type = a.event->>'type'
-               WHERE l.account_id = $1 AND l.customer_type = 'companies'
-                 AND l.customer_id = ANY($2::bigint[])
-                 AND (h.horizon IS NULL OR (a.event->>'occurred_at')::timestamptz > h.horizon)
-               GROUP BY l.customer_id""",
-            ACCOUNT, ids[start:start + RECOMPUTE_BATCH], list(horizons),
-            list(horizons.values()))
+        await conn.fetch(store.EVENTS_THAT_MAY_COUNT_SQL, ACCOUNT, "companies",
+                         ids[start:start + RECOMPUTE_BATCH], list(horizons),
+                         list(horizons.values()))
     read = time.perf_counter() - began
     rows = [tuple(r) for r in await conn.fetch("SELECT * FROM scores")]
     await conn.execute("CREATE TEMP TABLE raw_scores (LIKE scores INCLUDING ALL)")
@@ -431,19 +421,6 @@ class CallRun(NamedTuple):
     client_cpu: float  # this process's CPU seconds over the paced phase
     records_cpu: float | None  # the records process's (its /metrics), same phase
     loads: tuple[str, str]  # load average before and after the paced phase
-
-
-async def process_cpu(base_url: str) -> float | None:
-    """process_cpu_seconds_total of the service at base_url (its /metrics)."""
-    async with httpx.AsyncClient(base_url=base_url, timeout=5) as client:
-        try:
-            answer = await client.get("/metrics")
-        except httpx.HTTPError:
-            return None
-    for line in answer.text.splitlines():
-        if line.startswith("process_cpu_seconds_total "):
-            return float(line.split()[1])
-    return None
 
 
 def load_average() -> str:

@@ -112,9 +112,14 @@ class EndOffsets:
 
 
 async def records_cpu_seconds() -> float | None:
-    """The records process's CPU time so far (its /metrics), or None when unreadable
-    (e.g. RECORDS_WORKERS=2: each scrape answers for one worker only)."""
-    async with httpx.AsyncClient(base_url=RECORDS_URL, timeout=5) as client:
+    """The records process's CPU time so far, or None when unreadable (e.g.
+    RECORDS_WORKERS=2: each scrape answers for one worker only)."""
+    return await process_cpu(RECORDS_URL)
+
+
+async def process_cpu(base_url: str) -> float | None:
+    """process_cpu_seconds_total of the service at base_url (its /metrics)."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=5) as client:
         try:
             answer = await client.get("/metrics")
         except httpx.HTTPError:

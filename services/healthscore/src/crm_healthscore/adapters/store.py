@@ -133,6 +133,25 @@ async def load_facts_many(conn: asyncpg.Connection, account_id: int, customer_ty
 FactsRows = tuple[list[tuple[int, bool, str]], list[tuple[int, str]]]
 
 
+# Per customer, its events that may still count (types some live rule reads, not left
+# behind by a window for good: scoring.may_count), as one JSON array; $1 account, $2
+# customer type, $3 customer ids, $4/$5 event types and their horizons. The lateral
+# lookup (OFFSET 0 keeps it one) goes link by link through the activities' primary key:
+# joined plainly, the planner scanned every activity of the account for each batch,
+# which grows with the account, not the batch. (bench_healthscore times it raw.)
+EVENTS_THAT_MAY_COUNT_SQL = """
+SELECT l.customer_id, json_agg(a.event)::text FROM activity_links l
+CROSS JOIN LATERAL (
+    SELECT a.event FROM activities a
+    WHERE a.account_id = l.account_id AND a.object_type = l.activity_type
+      AND a.record_id = l.activity_id AND a.event IS NOT NULL OFFSET 0) a
+JOIN unnest($4::text[], $5::timestamptz[]) AS h(event_type, horizon)
+  ON h.event_type = a.event->>'type'
+WHERE l.account_id = $1 AND l.customer_type = $2 AND l.customer_id = ANY($3::bigint[])
+  AND (h.horizon IS NULL OR (a.event->>'occurred_at')::timestamptz > h.horizon)
+GROUP BY l.customer_id"""
+
+
 async def facts_rows(conn: asyncpg.Connection, account_id: int, customer_type: str,
                      customer_ids: list[int],
                      horizons: Mapping[str, datetime | None] | None = None) -> FactsRows:
@@ -160,23 +179,8 @@ async def facts_rows(conn: asyncpg.Connection, account_id: int, customer_type: s
                GROUP BY l.customer_id""",
             account_id, customer_type, customer_ids)
     else:
-        # The lateral lookup (OFFSET 0 keeps it one) goes link by link through the
-        # activities' primary key: joined plainly, the planner scanned every activity
-        # of the account for each batch, which grows with the account, not the batch.
-        events = await conn.fetch(
-            """SELECT l.customer_id, json_agg(a.event)::text FROM activity_links l
-               CROSS JOIN LATERAL (
-                   SELECT a.event FROM activities a
-                   WHERE a.account_id = l.account_id AND a.object_type = l.activity_type
-                     AND a.record_id = l.activity_id AND a.event IS NOT NULL OFFSET 0) a
-               JOIN unnest($4::text[], $5::timestamptz[]) AS h(event_type, horizon)
-                 ON h.event_type = a.event->>'type'
-               WHERE l.account_id = $1 AND l.customer_type = $2
-                 AND l.customer_id = ANY($3::bigint[])
-                 AND (h.horizon IS NULL
-                      OR (a.event->>'occurred_at')::timestamptz > h.horizon)
-               GROUP BY l.customer_id""",
-            account_id, customer_type, customer_ids, list(horizons), list(horizons.values()))
+        events = await conn.fetch(EVENTS_THAT_MAY_COUNT_SQL, account_id, customer_type,
+                                  customer_ids, list(horizons), list(horizons.values()))
     return [tuple(r) for r in rows], [tuple(r) for r in events]  # type: ignore[misc]
 
 

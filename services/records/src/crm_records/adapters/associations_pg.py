@@ -19,7 +19,7 @@ import asyncpg
 from crm_contracts.envelope import CloudEvent
 from crm_platform.identity.principal import Principal
 from crm_platform.outbox import OutgoingEvent, enqueue
-from crm_records.adapters.postgres import OUTBOX_CHANNEL, PgRecordStore, _record
+from crm_records.adapters.postgres import OUTBOX_CHANNEL, PgRecordStore, _record, publish
 from crm_records.domain.associations import USER_DEFINED, AssociationType
 from crm_records.domain.object_types import ENGAGEMENT_TYPES
 from crm_records.domain.record import Record
@@ -47,10 +47,7 @@ class PgAssociationStore:
         self.outbox = outbox
 
     async def publish(self, events: Sequence[OutgoingEvent]) -> None:
-        if self.outbox is not None:
-            self.outbox.extend(events)
-        else:
-            await enqueue(self.conn, events, channel=OUTBOX_CHANNEL)
+        await publish(self.conn, self.outbox, events)
 
     async def existing_ids(self, account_id: int, object_type: str,
                            record_ids: Sequence[int], *,

@@ -76,6 +76,16 @@ def _unzip(rows: Sequence[tuple[str, str, int]]) -> tuple[list[str], list[str], 
     return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
 
 
+async def publish(conn: asyncpg.Connection, outbox: list[OutgoingEvent] | None,
+                  events: Sequence[OutgoingEvent]) -> None:
+    """Queue events in the outbox now, or collect them in `outbox` for the unit of work
+    to queue once at its end (the stores made with one)."""
+    if outbox is not None:
+        outbox.extend(events)
+    else:
+        await enqueue(conn, events, channel=OUTBOX_CHANNEL)
+
+
 class PgRecordStore:
     """Every method runs on the one connection (and transaction) it was given. With
     `outbox`, events are collected there for the unit of work to queue once at its end
@@ -165,10 +175,7 @@ class PgRecordStore:
             account_id, object_type, record_id, limit)
 
     async def publish(self, events: Sequence[OutgoingEvent]) -> None:
-        if self.outbox is not None:
-            self.outbox.extend(events)
-        else:
-            await enqueue(self.conn, events, channel=OUTBOX_CHANNEL)
+        await publish(self.conn, self.outbox, events)
 
     # ---- property catalogue (handlers.properties.CatalogStore)
 

@@ -240,9 +240,10 @@ class OutboxRelay:
                       for topic in {row["topic"] for row in rows}}
         batches: dict[tuple[str, int], BatchBuilder] = {}
         futures = []
+        partition_of = DefaultPartitioner()
         for row, headers in zip(rows, stored, strict=True):
             topic, key = row["topic"], row["key"].encode()
-            partition = DefaultPartitioner()(key, partitions[topic], partitions[topic])
+            partition = partition_of(key, partitions[topic], partitions[topic])
             message = {"key": key, "value": bytes(row["payload"]), "timestamp": None,
                        "headers": [(k, v.encode()) for k, v in {
                            **headers, **span_headers[(headers.get("traceparent"), topic)]

@@ -18,28 +18,25 @@ Figures, each series bounded by BENCH_SEARCH_RUNS (300) or BENCH_SEARCH_SECONDS
 The database is dropped at the end. Needs PostgreSQL (and Redis for the rate
 limiter, which fails open without it); Kafka is not used.
 
-Measured on the 2-core dev machine, 2026-11-23 18:54 UTC, 1,000,000 contacts,
+Measured on the 2-core dev machine, 2026-11-23 20:05 UTC, 1,000,000 contacts,
 shared_buffers 1 GB, the deployed services stopped, load average 1.0-1.3, after
-migration 0009 (numbers in filter_terms):
-    documents generated + ANALYZE           9,910 docs/s
+migration 0010 (GIN indexes without a pending list):
+    documents generated + ANALYZE           9,084 docs/s
     matching documents                      23,809
-    search via HTTP (in-process)   p50 44.7 ms  p99 60.5 ms   (n=300)
-    compiled SQL: page + count     p50 47.7 ms  p99 62.4 ms   (one after the other)
-    compiled SQL: page only        p50 6.2 ms   p99 8.7 ms
-    EXPLAIN ANALYZE, page query    p50 5.8 ms   p99 11.1 ms
-    EXPLAIN ANALYZE, capped count  p50 39.1 ms  p99 52.1 ms   (the store's own floor)
-    hand-written jsonb query       p50 292 ms   p99 329 ms    (a full scan)
-    HTTP p99 / the count's own p99 1.16x
-A run at load 2-3 (18:13): HTTP p50 41.6 / p99 54.9 ms, page + count p50 41.5 / p99 45.5.
-Before 0009 (load 4-5): HTTP p50 92 / p99 234 ms, page + count p50 80 / p99 157 ms; the
-count then read ~20,000 candidate rows' jsonb (18,000 heap pages) to compare `score`.
-Now one GIN scan answers all three filters exactly (23,809 rows, ~17 ms) and the count
-reads 10,000 matching rows on ~9,200 heap pages (~17 ms). The goal p99 < 50 ms is met by
-the page and missed by the total by ~10 ms: the store's own count is already p99 52 ms
-here; PostgreSQL 15 visits the heap for each counted row (its count-from-bitmap
-shortcut was removed for correctness), so an exact total below that needs fewer
-counted rows (a smaller cap) or a count kept outside the heap, neither built.
-Before 0007/0008 the page + count took 10.4 s.
+    search via HTTP (in-process)   p50 30.7 ms  p99 36.3 ms   (n=300; goal p99 < 50 ms)
+    compiled SQL: page + count     p50 32.7 ms  p99 37.8 ms   (one after the other)
+    compiled SQL: page only        p50 4.3 ms   p99 5.2 ms
+    EXPLAIN ANALYZE, page query    p50 3.8 ms   p99 4.2 ms
+    EXPLAIN ANALYZE, capped count  p50 26.3 ms  p99 27.3 ms   (the store's own floor)
+    hand-written jsonb query       p50 285 ms   p99 313 ms    (a full scan)
+    HTTP p99 / the count's own p99 1.33x
+One GIN scan answers all three filters exactly (23,809 rows, ~15 ms) and the count
+reads 10,000 matching rows on ~8,800 heap pages (~10 ms).
+History, HTTP p50 / p99: before 0007/0008 the page + count took 10.4 s; before 0009
+(load 4-5) 92 / 234 ms, the count reading ~20,000 candidates' jsonb to compare
+`score`; before 0010 (load 1-1.3, 18:54) 44.7 / 60.5 ms, with the count at p50 39 ms:
+the 1,000,000 inserts left a 4 MB GIN pending list (6,133 documents) that every
+search read in full (with it merged: 25 ms).
 """
 
 from __future__ import annotations

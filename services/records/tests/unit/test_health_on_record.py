@@ -4,7 +4,7 @@ the analytics roll-ups as contact properties (R-MKT-2)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from crm_contracts.envelope import CloudEvent
@@ -35,13 +35,15 @@ class FakeHealthStore:
         catalog = self.uow.state.catalogs.get((account_id, object_type), {})
         return all(n in catalog for n in names)
 
-    async def advance_health_stamp(self, account_id: int, object_type: str, record_id: int,
-                                   changed_at: datetime) -> bool:
-        key = (account_id, object_type, record_id)
-        if key in self.stamps and self.stamps[key] >= changed_at:
-            return False
-        self.stamps[key] = changed_at
-        return True
+    async def advance_health_stamps(self, account_id: int, object_type: str,
+                                    stamps: Mapping[int, datetime]) -> set[int]:
+        advanced = set()
+        for record_id, changed_at in stamps.items():
+            key = (account_id, object_type, record_id)
+            if key not in self.stamps or self.stamps[key] < changed_at:
+                self.stamps[key] = changed_at
+                advanced.add(record_id)
+        return advanced
 
 
 def _changed(company_id: int, score: int, band: str, at: datetime,
@@ -82,6 +84,31 @@ async def test_a_score_is_written_as_automation_and_an_older_one_never_wins(uow)
                                         _changed(999_999, 50, "neutral", NOW)])
     assert uow.state.records[(7, "companies", company.record_id)].properties[
         "health_status"] == "at_risk"
+
+
+async def test_a_batch_writes_each_customer_once_with_its_newest_score(uow):  # R-HLTH-2
+    records = RecordsHandler(uow, clock=lambda: NOW)
+    acme, globex = await records.create(Actor(7, 70), "companies",
+                                        [{"name": "Acme"}, {"name": "Globex"}])
+    session = HealthSession(FakeHealthStore(uow), records)
+    acme_first = _changed(acme.record_id, 40, "neutral", NOW - timedelta(minutes=2))
+    acme_last = _changed(acme.record_id, 85, "healthy", NOW - timedelta(minutes=1), "0-2")
+    globex_only = _changed(globex.record_id, 15, "at_risk", NOW - timedelta(minutes=3))
+    acme_late = _changed(acme.record_id, 10, "at_risk", NOW - timedelta(minutes=5))
+    await apply_health_events(session, [acme_first, globex_only, acme_last, acme_late])
+    state = uow.state.records
+    assert state[(7, "companies", acme.record_id)].properties["health_score"] == "85"
+    assert state[(7, "companies", globex.record_id)].properties["health_score"] == "15"
+    written = sorted((h[0], h[2], h[5]) for h in uow.state.history if h[1] == "health_score")
+    assert written == sorted([(acme.record_id, "85", f"healthscore:{acme_last.id}"),
+                              (globex.record_id, "15", f"healthscore:{globex_only.id}")])
+    updates = uow.events_of("crm.record.updated.v1")
+    assert sorted(e.event.data["record_id"] for e in updates) == sorted(
+        [acme.record_id, globex.record_id])
+    # The superseded change, delivered again in a later batch, changes nothing.
+    await apply_health_events(session, [acme_first])
+    assert state[(7, "companies", acme.record_id)].properties["health_score"] == "85"
+    assert len(uow.events_of("crm.record.updated.v1")) == 2
 
 
 def test_page_view_rollups_become_contact_properties():  # R-MKT-2

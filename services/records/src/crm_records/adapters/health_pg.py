@@ -3,7 +3,7 @@ and transaction, with a RecordsHandler writing in that same transaction."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 
@@ -29,14 +29,18 @@ class PgHealthStore(PgRecordStore):
             account_id, object_type, list(names))
         return count == len(names)
 
-    async def advance_health_stamp(self, account_id: int, object_type: str, record_id: int,
-                                   changed_at: datetime) -> bool:
-        return bool(await self.conn.fetchval(
+    async def advance_health_stamps(self, account_id: int, object_type: str,
+                                    stamps: Mapping[int, datetime]) -> set[int]:
+        if not stamps:
+            return set()
+        rows = await self.conn.fetch(
             "INSERT INTO health_score_applied (account_id, object_type, record_id, changed_at)"
-            " VALUES ($1, $2, $3, $4) ON CONFLICT (account_id, object_type, record_id)"
+            " SELECT $1, $2, unnest($3::bigint[]), unnest($4::timestamptz[])"
+            " ON CONFLICT (account_id, object_type, record_id)"
             " DO UPDATE SET changed_at = EXCLUDED.changed_at"
-            " WHERE health_score_applied.changed_at < EXCLUDED.changed_at RETURNING true",
-            account_id, object_type, record_id, changed_at))
+            " WHERE health_score_applied.changed_at < EXCLUDED.changed_at RETURNING record_id",
+            account_id, object_type, list(stamps), list(stamps.values()))
+        return {row["record_id"] for row in rows}
 
 
 async def health_score_events(conn: asyncpg.Connection, events: list[CloudEvent]) -> None:

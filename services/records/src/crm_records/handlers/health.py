@@ -16,7 +16,7 @@ or a type without the health properties, is passed over.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -37,9 +37,10 @@ class HealthStore(Protocol):
                           record_ids: Sequence[int]) -> dict[int, Record]: ...
     async def has_properties(self, account_id: int, object_type: str,
                              names: Sequence[str]) -> bool: ...
-    async def advance_health_stamp(self, account_id: int, object_type: str, record_id: int,
-                                   changed_at: datetime) -> bool:
-        """True when `changed_at` is newer than the last applied (and is now stored)."""
+    async def advance_health_stamps(self, account_id: int, object_type: str,
+                                    stamps: Mapping[int, datetime]) -> set[int]:
+        """The record ids whose `changed_at` is newer than the last applied (and is now
+        stored); the others change nothing."""
         ...
 
 
@@ -63,23 +64,34 @@ def health_values(change: HealthScoreChanged) -> dict[str, str | None]:
 
 
 async def apply_health_events(session: HealthSession, events: Sequence[CloudEvent]) -> None:
+    """A batch at once: per customer only its newest change can show, so only that one
+    is applied; the reads are one query per account and type, and the records of one
+    type get one write, each record's history naming the event that moved it. One
+    write per event cost ~10 statements each at the engagement bench's 200 calls/s."""
+    newest: dict[tuple[int, str], dict[int, tuple[HealthScoreChanged, CloudEvent]]] = {}
     for event in events:
         if event.type != HealthScoreChanged.EVENT_TYPE:
             continue
         change = HealthScoreChanged.model_validate(event.data)
-        object_type = record_type(change.customer_object_type)
-        account_id = change.account_id
-        found = (await session.store.get_records(account_id, object_type,
-                                                 [change.customer_id])).get(change.customer_id)
-        if found is None or found.archived or found.merged_into:
-            continue
+        customers = newest.setdefault(
+            (change.account_id, record_type(change.customer_object_type)), {})
+        seen = customers.get(change.customer_id)
+        if seen is None or seen[0].changed_at < change.changed_at:  # a tie: the first
+            customers[change.customer_id] = (change, event)
+    for (account_id, object_type), customers in newest.items():
         if not await session.store.has_properties(account_id, object_type,
                                                   (SCORE_PROPERTY, STATUS_PROPERTY)):
             continue
-        if not await session.store.advance_health_stamp(account_id, object_type,
-                                                        change.customer_id, change.changed_at):
-            continue  # late or repeated: a newer score is already on the record
-        actor = Actor(account_id=account_id, user_id=None, source="AUTOMATION",
-                      source_id=f"healthscore:{event.id}", trusted=True)
-        await session.records.update(actor, object_type,
-                                     [(change.customer_id, health_values(change))])
+        found = await session.store.get_records(account_id, object_type, sorted(customers))
+        live = {record_id: change.changed_at for record_id, (change, _) in customers.items()
+                if (record := found.get(record_id)) is not None
+                and not record.archived and not record.merged_into}
+        advanced = await session.store.advance_health_stamps(account_id, object_type, live)
+        if not advanced:
+            continue  # late or repeated: newer scores are already on the records
+        actor = Actor(account_id=account_id, user_id=None, source="AUTOMATION", trusted=True)
+        await session.records.update(
+            actor, object_type,
+            [(record_id, health_values(customers[record_id][0])) for record_id in sorted(advanced)],
+            source_ids={record_id: f"healthscore:{customers[record_id][1].id}"
+                        for record_id in advanced})

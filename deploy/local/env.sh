@@ -24,9 +24,10 @@ source "$SECRETS"
 # emit NAME DEFAULT: export NAME, keeping the environment's value if it has one.
 emit() { printf 'export %s=%q\n' "$1" "${!1-$2}"; }
 
+PG_HOST=$(pg_dsn_host)
 for entry in "${SERVICES[@]}"; do
   svc=${entry%:*} port=${entry#*:} prefix=${svc^^}
-  emit "${prefix}_DATABASE_URL" "postgresql://postgres@127.0.0.1:15432/crm_$svc"
+  emit "${prefix}_DATABASE_URL" "postgresql://postgres@$PG_HOST:15432/crm_$svc"
   emit "${prefix}_KAFKA_BOOTSTRAP_SERVERS" "127.0.0.1:19092"
   emit "${prefix}_REDIS_URL" "redis://127.0.0.1:16379/0"
   emit "${prefix}_TOKEN_SECRET" "$LOCAL_TOKEN_SECRET"

@@ -30,6 +30,25 @@ wait_until() {
   done
 }
 
+# Where the local PostgreSQL keeps its data and Unix socket: .local/run/postgres,
+# or a folder under /var/tmp when the postgres user cannot enter the checkout.
+PG_AWAY_ROOT="/var/tmp/crm-postgres-$(echo -n "$REPO" | sha1sum | cut -c1-12)"
+
+# The host part of a DSN for the local PostgreSQL: its Unix-socket folder,
+# percent-encoded (asyncpg reads it; crm_platform.db.sqlalchemy_url turns it into
+# psycopg's form), once the server has made the socket there; else 127.0.0.1. On one
+# machine a socket round trip costs client and server ~30 % less CPU than loopback
+# TCP (48.9 + 24.5 against 32.2 + 20.5 us, 2026-11-23).
+pg_dsn_host() {
+  local dir
+  for dir in "$RUN/postgres" "$PG_AWAY_ROOT"; do
+    if [[ -S $dir/.s.PGSQL.15432 && $dir =~ ^[A-Za-z0-9._/-]+$ ]]; then
+      echo "${dir//\//%2F}"; return
+    fi
+  done
+  echo 127.0.0.1
+}
+
 http_ok() { curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null; }
 
 # start_bg PIDFILE LOGFILE CMD...: run CMD in the background, detached from

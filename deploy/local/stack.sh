@@ -103,8 +103,7 @@ pg_root() {
   if ((EUID != 0)); then echo "$here"; return; fi
   chown postgres:postgres "$here"
   if runuser -u postgres -- test -w "$here" -a -x "$here"; then echo "$here"; return; fi
-  local away
-  away="/var/tmp/crm-postgres-$(echo -n "$REPO" | sha1sum | cut -c1-12)"
+  local away=$PG_AWAY_ROOT
   mkdir -p "$away" && chown postgres:postgres "$away" && chmod 700 "$away"
   [[ -L $here/data ]] || ln -sfn "$away/data" "$here/data"
   echo "$away"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
@@ -72,6 +72,22 @@ async def ensure_database(dsn: str) -> None:
         await conn.close()
 
 
+def sqlalchemy_url(dsn: str) -> str:
+    """The psycopg URL of an asyncpg DSN. A Unix-socket directory given as the host,
+    percent-encoded (postgresql://user@%2Frun%2Fpostgresql:5432/db, which asyncpg reads),
+    moves to the query (?host=/run/postgresql&port=5432), the form psycopg reads."""
+    scheme, _, rest = dsn.partition("://")
+    netloc, slash, path = rest.partition("/")
+    user, at, host_port = netloc.rpartition("@")
+    host, colon, port = host_port.rpartition(":") if ":" in host_port else (host_port, "", "")
+    if not unquote(host).startswith("/"):
+        return dsn.replace("postgresql://", "postgresql+psycopg://", 1)
+    database, question, query = path.partition("?")
+    socket = [("host", unquote(host))] + ([("port", port)] if colon else [])
+    query = "&".join(filter(None, [query, urlencode(socket)]))
+    return f"postgresql+psycopg://{user}{at}/{database}?{query}"
+
+
 def migrate(dsn: str, versions_dir: Path) -> None:
     """Apply every Alembic revision in versions_dir (synchronous: run it in a thread)."""
     from alembic import command
@@ -81,7 +97,7 @@ def migrate(dsn: str, versions_dir: Path) -> None:
     config.set_main_option("script_location", "crm_platform:alembic_env")
     config.set_main_option("version_locations", str(versions_dir))
     config.set_main_option("path_separator", "os")
-    config.attributes["dsn"] = dsn.replace("postgresql://", "postgresql+psycopg://", 1)
+    config.attributes["dsn"] = sqlalchemy_url(dsn)
     # "heads": each area of a service (records, identity, ...) keeps its own
     # branch of revisions off the shared base, so parallel work never forks one chain.
     command.upgrade(config, "heads")

@@ -270,7 +270,10 @@ async def full_recompute() -> tuple[float, float, float, tuple[float, float], in
 CALLS_URL = os.environ.get("BENCH_HEALTH_CALLS_URL", GATEWAY)
 # The calls' client: "light" (HTTP/1.1 keep-alive on asyncio streams, below) or "httpx".
 CALLS_CLIENT = os.environ.get("BENCH_HEALTH_CLIENT", "light")
-CALL_CONNECTIONS = int(os.environ.get("BENCH_HEALTH_CONNECTIONS", "16"))
+# One connection per call the pacer may have in flight: with fewer (16 until
+# 2026-11-23 20:15) the client's own queue capped the offered rate at ~180/s while
+# the platform had idle CPU.
+CALL_CONNECTIONS = int(os.environ.get("BENCH_HEALTH_CONNECTIONS", str(CONCURRENCY)))
 
 
 class LightClient:
@@ -421,6 +424,8 @@ class CallRun(NamedTuple):
     client_cpu: float  # this process's CPU seconds over the paced phase
     records_cpu: float | None  # the records process's (its /metrics), same phase
     loads: tuple[str, str]  # load average before and after the paced phase
+    responses: list[float]  # seconds from each call's send to its answer
+    late: list[float]  # seconds each call started after its scheduled start
 
 
 def load_average() -> str:
@@ -470,6 +475,8 @@ async def engagement_to_score() -> CallRun:
                 await conn.close()
             answered: dict[int, int] = {}
             calls: list[tuple[int, int, float]] = []
+            responses: list[float] = []
+            late: list[float] = []
             total = int(RATE * SECONDS)
 
             async def log_call(index: int) -> None:
@@ -480,16 +487,18 @@ async def engagement_to_score() -> CallRun:
                 body = {"properties": {"hs_timestamp": stamp, "hs_call_status": "COMPLETED",
                                        "hs_call_duration": "60000"},
                         "associations": association(company, CALL_TO_COMPANY)}
+                sent = time.monotonic()
                 if CALLS_CLIENT == "light":
                     await light_send(light, "/crm/v3/objects/calls", tokens, body, throttled)
                 else:
                     await send(client, "POST", "/crm/v3/objects/calls", tokens, body, throttled)
+                responses.append(time.monotonic() - sent)
                 answered[company] = answered.get(company, 0) + 1
                 calls.append((company, answered[company], time.time()))
 
             loads = load_average()
             records_cpu, client_cpu = await process_cpu(records_url), time.process_time()
-            elapsed = await paced(total, RATE, log_call)
+            elapsed = await paced(total, RATE, log_call, late)
             client_cpu = time.process_time() - client_cpu
             records_after = await process_cpu(records_url)
             records_cpu = (records_after - records_cpu
@@ -505,7 +514,7 @@ async def engagement_to_score() -> CallRun:
             await changes.stop()
             await light.close()
     return CallRun(len(calls) / elapsed, len(calls), delays, missing, throttled, client_cpu,
-                   records_cpu, loads)
+                   records_cpu, loads, responses, late)
 
 
 async def run() -> list[Figure]:
@@ -556,6 +565,12 @@ async def engagement_figures() -> list[Figure]:
         Figure("calls logged (with a company association)", run.rate, "req/s",
                f"{run.calls:,}, target {RATE:.0f}/s = {run.rate / RATE:.2f} x; to {CALLS_URL}, "
                f"{CALLS_CLIENT} client; {retried(run.throttled)}"),
+        Figure("  call response p50", percentile(run.responses, .5) * 1000, "ms",
+               f"send -> answer, {CALL_CONNECTIONS} connections"),
+        Figure("  call response p99", percentile(run.responses, .99) * 1000, "ms"),
+        Figure("  call started late p99", percentile(run.late, .99) * 1000, "ms",
+               f"start - scheduled start; max {max(run.late, default=0) * 1000:.0f} ms: "
+               "near zero while the platform keeps up with the offered rate"),
         Figure("  CPU per call: this client", run.client_cpu / calls * 1000, "ms",
                f"{records} (its consumers included); load {run.loads[0]} -> {run.loads[1]}"),
         Figure("  raw: PostgreSQL one-row transactions", postgres, "tx/s",

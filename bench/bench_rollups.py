@@ -135,9 +135,11 @@ def association(to_id: int, type_id: int) -> list[dict]:
              "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]}]
 
 
-async def paced(count: int, rate: float, act) -> float:  # type: ignore[no-untyped-def]
+async def paced(count: int, rate: float, act,  # type: ignore[no-untyped-def]
+                late: list[float] | None = None) -> float:
     """Run act(i) for i < count, the i-th at start + i/rate (never earlier), with at most
-    CONCURRENCY in flight; returns the seconds it took."""
+    CONCURRENCY in flight; returns the seconds it took. `late` gets each call's start
+    minus its scheduled start (seconds): near zero while the platform keeps up."""
     started = time.monotonic()
     next_index = 0
     deadline = started + count / rate + 60  # bounded even when the platform stalls
@@ -148,6 +150,8 @@ async def paced(count: int, rate: float, act) -> float:  # type: ignore[no-untyp
             index = next_index
             next_index += 1
             await asyncio.sleep(max(0.0, started + index / rate - time.monotonic()))
+            if late is not None:
+                late.append(time.monotonic() - (started + index / rate))
             await act(index)
 
     await asyncio.gather(*[worker() for _ in range(CONCURRENCY)])

@@ -4,7 +4,7 @@ caller's connection so a consumer batch or a request is one transaction)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +19,13 @@ from crm_healthscore.domain.facts import Event
 from crm_healthscore.domain.profile import Profile
 from crm_healthscore.domain.scoring import ScoreResult
 from crm_healthscore.domain.segments import Segment
+from crm_healthscore.domain.snapshots import (
+    Known,
+    RecordKey,
+    Snapshot,
+    apply_in_order,
+    newest_per_key,
+)
 from crm_healthscore.domain.standard_types import standard_types
 
 DEFAULT_CUSTOMER_TYPE = "companies"
@@ -37,39 +44,90 @@ SCORE_WRITE_BACK_PROPERTIES = ["health_score", "health_status", "hs_lastmodified
                                "lastmodifieddate"]
 
 
+KNOWN_CUSTOMERS_SQL = """
+SELECT c.account_id, c.object_type, c.record_id, c.version, c.gone,
+       c.properties - $4::text[] AS inputs
+FROM customers AS c
+JOIN unnest($1::bigint[], $2::text[], $3::bigint[]) AS k(account_id, object_type, record_id)
+  USING (account_id, object_type, record_id)
+"""
+SAVE_CUSTOMERS_SQL = """
+INSERT INTO customers (account_id, object_type, record_id, version, gone, properties)
+SELECT a, t, i, v, g, p::jsonb
+FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bool[], $6::text[])
+     AS u(a, t, i, v, g, p)
+ON CONFLICT (account_id, object_type, record_id) DO UPDATE
+    SET version = EXCLUDED.version, gone = EXCLUDED.gone, properties = EXCLUDED.properties
+    WHERE customers.version < EXCLUDED.version
+"""
+
+
+def _key_columns(keys: Sequence[RecordKey]) -> tuple[list[int], list[str], list[int]]:
+    return [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]
+
+
+async def apply_customer_snapshots(conn: asyncpg.Connection,
+                                   snapshots: Sequence[Snapshot]) -> list[int]:
+    """Store each customer's newest snapshot (an older or repeated version changes
+    nothing), one read and one write for the batch; the indexes of the snapshots that
+    changed what can move a score, in batch order (domain.snapshots)."""
+    if not snapshots:
+        return []
+    rows = await conn.fetch(KNOWN_CUSTOMERS_SQL, *_key_columns(sorted({s.key for s in snapshots})),
+                            SCORE_WRITE_BACK_PROPERTIES)
+    known = {(r["account_id"], r["object_type"], r["record_id"]):
+             Known(r["version"], r["gone"], r["inputs"]) for r in rows}
+    newest, moved = apply_in_order(known, snapshots, SCORE_WRITE_BACK_PROPERTIES)
+    if newest:
+        saved = list(newest.values())
+        await conn.execute(SAVE_CUSTOMERS_SQL, *_key_columns([s.key for s in saved]),
+                           [s.version for s in saved], [s.gone for s in saved],
+                           [json.dumps(s.properties) for s in saved])
+    return moved
+
+
 async def upsert_customer(conn: asyncpg.Connection, account_id: int, object_type: str,
                           record_id: int, version: int, gone: bool,
                           properties: dict[str, Any]) -> bool:
-    """Keep the newest snapshot; an older or repeated version changes nothing. True when
-    the stored snapshot changed in a way that can move a score (module constant above)."""
-    return bool(await conn.fetchval(
-        """WITH before AS (
-               SELECT gone, properties - $7::text[] AS inputs FROM customers
-               WHERE account_id = $1 AND object_type = $2 AND record_id = $3)
-           INSERT INTO customers (account_id, object_type, record_id, version, gone, properties)
-           VALUES ($1, $2, $3, $4, $5, $6)
+    """One snapshot: True when it changed what can move a score."""
+    return bool(await apply_customer_snapshots(
+        conn, [Snapshot((account_id, object_type, record_id), version, gone, properties)]))
+
+
+ActivitySnapshot = tuple[RecordKey, int, Event | None]  # key, version, its fact (None: gone)
+
+
+async def apply_activity_snapshots(conn: asyncpg.Connection,
+                                   snapshots: Sequence[ActivitySnapshot]) -> list[int]:
+    """Store each activity's newest snapshot when it is newer than the stored one; the
+    indexes (batch order) of the snapshots stored."""
+    newest = newest_per_key([(key, version) for key, version, _ in snapshots])
+    if not newest:
+        return []
+    chosen = sorted(newest.values())
+    stored = [None if event is None else json.dumps({
+        "id": event.id, "type": event.type, "occurred_at": event.occurred_at.isoformat(),
+        "properties": dict(event.properties)}) for _, _, event in
+        (snapshots[i] for i in chosen)]
+    rows = await conn.fetch(
+        """INSERT INTO activities (account_id, object_type, record_id, version, event)
+           SELECT a, t, i, v, e::jsonb
+           FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::text[])
+                AS u(a, t, i, v, e)
            ON CONFLICT (account_id, object_type, record_id) DO UPDATE
-               SET version = EXCLUDED.version, gone = EXCLUDED.gone,
-                   properties = EXCLUDED.properties
-               WHERE customers.version < EXCLUDED.version
-           RETURNING NOT EXISTS (SELECT 1 FROM before WHERE before.gone = $5
-                                 AND before.inputs = $6::jsonb - $7::text[])""",
-        account_id, object_type, record_id, version, gone, properties,
-        SCORE_WRITE_BACK_PROPERTIES))
+               SET version = EXCLUDED.version, event = EXCLUDED.event
+               WHERE activities.version < EXCLUDED.version
+           RETURNING account_id, object_type, record_id""",
+        *_key_columns([snapshots[i][0] for i in chosen]), [snapshots[i][1] for i in chosen],
+        stored)
+    applied = {(r["account_id"], r["object_type"], r["record_id"]) for r in rows}
+    return [i for i in chosen if snapshots[i][0] in applied]
 
 
 async def upsert_activity(conn: asyncpg.Connection, account_id: int, object_type: str,
                           record_id: int, version: int, event: Event | None) -> bool:
-    stored = None if event is None else {
-        "id": event.id, "type": event.type, "occurred_at": event.occurred_at.isoformat(),
-        "properties": dict(event.properties)}
-    return bool(await conn.fetchval(
-        """INSERT INTO activities (account_id, object_type, record_id, version, event)
-           VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (account_id, object_type, record_id) DO UPDATE
-               SET version = EXCLUDED.version, event = EXCLUDED.event
-               WHERE activities.version < EXCLUDED.version
-           RETURNING true""", account_id, object_type, record_id, version, stored))
+    return bool(await apply_activity_snapshots(
+        conn, [((account_id, object_type, record_id), version, event)]))
 
 
 async def lock_activities(conn: asyncpg.Connection,
@@ -88,25 +146,50 @@ async def lock_activities(conn: asyncpg.Connection,
             [i for _, _, i in activities])
 
 
+LinkKey = tuple[int, str, int, str, int]  # account, activity type and id, customer type and id
+
+
+async def set_links(conn: asyncpg.Connection, links: Mapping[LinkKey, bool]) -> None:
+    """Link (True) or unlink (False) each activity and customer: one statement each."""
+    for linked in (True, False):
+        keys = [key for key, wanted in links.items() if wanted is linked]
+        if not keys:
+            continue
+        columns = [list(column) for column in zip(*keys, strict=True)]
+        if linked:
+            await conn.execute(
+                "INSERT INTO activity_links SELECT * FROM unnest($1::bigint[], $2::text[],"
+                " $3::bigint[], $4::text[], $5::bigint[]) ON CONFLICT DO NOTHING", *columns)
+        else:
+            await conn.execute(
+                "DELETE FROM activity_links AS l USING unnest($1::bigint[], $2::text[],"
+                " $3::bigint[], $4::text[], $5::bigint[]) AS k(a, at, ai, ct, ci)"
+                " WHERE l.account_id = k.a AND l.activity_type = k.at"
+                " AND l.activity_id = k.ai AND l.customer_type = k.ct"
+                " AND l.customer_id = k.ci", *columns)
+
+
 async def link(conn: asyncpg.Connection, account_id: int, activity_type: str, activity_id: int,
                customer_type: str, customer_id: int, linked: bool) -> None:
-    if linked:
-        await conn.execute(
-            "INSERT INTO activity_links VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-            account_id, activity_type, activity_id, customer_type, customer_id)
-    else:
-        await conn.execute(
-            "DELETE FROM activity_links WHERE account_id = $1 AND activity_type = $2 "
-            "AND activity_id = $3 AND customer_type = $4 AND customer_id = $5",
-            account_id, activity_type, activity_id, customer_type, customer_id)
+    await set_links(conn, {(account_id, activity_type, activity_id, customer_type,
+                            customer_id): linked})
 
 
-async def customers_linked_to(conn: asyncpg.Connection, account_id: int, activity_type: str,
-                              activity_id: int) -> list[tuple[str, int]]:
+async def customers_linked_to_many(conn: asyncpg.Connection, activities: Sequence[RecordKey]
+                                   ) -> dict[RecordKey, list[tuple[str, int]]]:
+    """activity -> the customers (type, id) it is linked to, for many at once."""
+    if not activities:
+        return {}
     rows = await conn.fetch(
-        "SELECT customer_type, customer_id FROM activity_links WHERE account_id = $1 "
-        "AND activity_type = $2 AND activity_id = $3", account_id, activity_type, activity_id)
-    return [(r["customer_type"], r["customer_id"]) for r in rows]
+        "SELECT l.account_id, l.activity_type, l.activity_id, l.customer_type, l.customer_id"
+        " FROM activity_links AS l JOIN unnest($1::bigint[], $2::text[], $3::bigint[])"
+        " AS k(a, t, i) ON l.account_id = k.a AND l.activity_type = k.t"
+        " AND l.activity_id = k.i", *_key_columns(activities))
+    linked: dict[RecordKey, list[tuple[str, int]]] = {}
+    for r in rows:
+        linked.setdefault((r["account_id"], r["activity_type"], r["activity_id"]), []).append(
+            (r["customer_type"], r["customer_id"]))
+    return linked
 
 
 @dataclass(frozen=True)

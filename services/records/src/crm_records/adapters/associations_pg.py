@@ -54,11 +54,13 @@ class PgAssociationStore:
                            viewer: Principal | None = None) -> set[int]:
         """The live ids among record_ids, and of those only what `viewer` may see (R-AUTH-3)."""
         scope = list_predicate(viewer, object_type, first_param=4)
-        rows = await self.conn.fetch(
-            "SELECT record_id FROM records WHERE account_id = $1 AND object_type = $2"
-            " AND record_id = ANY($3::bigint[]) AND NOT archived AND merged_into IS NULL"
+        rows = await self.conn.fetch(  # a probe per id: see PgRecordStore.get_many
+            "SELECT r.record_id FROM unnest($3::bigint[]) AS k(id) CROSS JOIN LATERAL ("
+            " SELECT * FROM records WHERE account_id = $1 AND object_type = $2"
+            " AND record_id = k.id OFFSET 0) AS r"
+            " WHERE NOT r.archived AND r.merged_into IS NULL"
             + (f" AND {scope[0]}" if scope else ""),
-            account_id, object_type, list(record_ids), *(scope[1] if scope else ()))
+            account_id, object_type, sorted(set(record_ids)), *(scope[1] if scope else ()))
         return {r["record_id"] for r in rows}
 
     # ---- types
@@ -195,10 +197,12 @@ class PgAssociationStore:
 
     async def associated_ids_of(self, account_id: int, from_type: str,
                                 from_ids: Sequence[int]) -> dict[int, list[tuple[str, int]]]:
-        rows = await self.conn.fetch(
-            "SELECT DISTINCT from_id, to_type, to_id FROM associations WHERE account_id = $1"
-            " AND from_type = $2 AND from_id = ANY($3::bigint[]) ORDER BY from_id, to_type, to_id",
-            account_id, from_type, list(from_ids))
+        rows = await self.conn.fetch(  # a probe per id: see PgRecordStore.get_many
+            "SELECT DISTINCT a.from_id, a.to_type, a.to_id FROM unnest($3::bigint[]) AS k(id)"
+            " CROSS JOIN LATERAL (SELECT from_id, to_type, to_id FROM associations"
+            "   WHERE account_id = $1 AND from_type = $2 AND from_id = k.id OFFSET 0) AS a"
+            " ORDER BY a.from_id, a.to_type, a.to_id",
+            account_id, from_type, sorted(set(from_ids)))
         found: dict[int, list[tuple[str, int]]] = {}
         for r in rows:
             found.setdefault(r["from_id"], []).append((r["to_type"], r["to_id"]))

@@ -143,10 +143,15 @@ class PgRecordStore:
 
     async def get_many(self, account_id: int, object_type: str, record_ids: Sequence[int], *,
                        for_update: bool = False) -> dict[int, Record]:
-        lock = " ORDER BY record_id FOR UPDATE" if for_update else ""
+        # One index probe per id (ascending, so locks are taken in one order): with
+        # `record_id = ANY($3)` PostgreSQL read a young account's whole range of the type
+        # (its statistics say the account is tiny) and filtered it, ~20x the buffers.
+        lock = "FOR UPDATE" if for_update else "OFFSET 0"  # either keeps the probe per id
         rows = await self.conn.fetch(
-            "SELECT * FROM records WHERE account_id = $1 AND object_type = $2"
-            f" AND record_id = ANY($3::bigint[]){lock}", account_id, object_type, list(record_ids))
+            "SELECT r.* FROM unnest($3::bigint[]) AS k(id) CROSS JOIN LATERAL ("
+            " SELECT * FROM records WHERE account_id = $1 AND object_type = $2"
+            f" AND record_id = k.id {lock}) AS r",
+            account_id, object_type, sorted(set(record_ids)))
         return {r["record_id"]: _record(r) for r in rows}
 
     async def page(self, account_id: int, object_type: str, *, after: int, limit: int,

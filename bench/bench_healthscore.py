@@ -42,7 +42,16 @@ Why a copy: on this shared machine the healthscore port the gateway routes to ma
 held by another checkout's process with another token secret (it answered 401 to this
 checkout's tokens on 2026-11-23), so the profile is published on the copy directly.
 
-Quiet box, 2026-11-23 19:25 UTC (other deployed services stopped, load 0.5-2.7):
+Quiet box, 2026-11-23 20:38-20:55 UTC (only records deployed; PostgreSQL over its Unix
+socket; batched write-backs and facts; reads by id probing the index per id):
+  (a) 15.95 s (6,271 cust/s), raw parts 5.97 s facts, 3.54 s COPY, 8.11 s score();
+      187 us Python CPU per customer.
+  (b) 60 s at 200/s offered over 48 connections, 4 runs: 192.5 / 190.6 / 160.1 / 197.7
+      calls/s, calls started late by at most 2.4 / 2.7 / 15.7 / 0.5 s; score changed
+      p99 150 / 136 / 125 / 109 ms, 100 % within 1 s; records CPU per call 3.6 / 3.7 /
+      4.6 / 3.4 ms; the whole box ~10 ms a call (2 cores: 200/s needs <= ~9.5 ms).
+Quiet box, 2026-11-23 19:25 UTC (other deployed services stopped, load 0.5-2.7), 16
+client connections:
   (a) 27.0 s (3,698 cust/s; goal < 30 s met), raw parts 5.07 s facts, 3.38 s COPY,
       8.47 s score(); 201 us Python CPU per customer.
   (b) 152 calls/s of 200 (light client, gateway), 4.25 ms records CPU per call;

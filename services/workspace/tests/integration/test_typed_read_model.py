@@ -13,7 +13,7 @@ import pytest
 from alembic import command
 from alembic.config import Config
 
-from crm_platform.db import ensure_database, migrate_async
+from crm_platform.db import ensure_database, migrate_async, sqlalchemy_url
 from crm_platform.testing import drop_database, throwaway_database_url
 from crm_workspace.main import MIGRATIONS
 
@@ -27,7 +27,7 @@ def _upgrade_to(dsn: str, revision: str) -> None:
     config.set_main_option("script_location", "crm_platform:alembic_env")
     config.set_main_option("version_locations", str(MIGRATIONS))
     config.set_main_option("path_separator", "os")
-    config.attributes["dsn"] = dsn.replace("postgresql://", "postgresql+psycopg://", 1)
+    config.attributes["dsn"] = sqlalchemy_url(dsn)
     command.upgrade(config, revision)
 
 

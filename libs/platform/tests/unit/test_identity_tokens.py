@@ -40,6 +40,14 @@ def test_each_token_gets_its_own_id():
     assert verify_token(SECRET, first, NOW).token_id != verify_token(SECRET, second, NOW).token_id
 
 
+def test_token_ids_never_read_as_a_command_line_option():
+    # `crm-admin token revoke --token-id <id>`: an id starting with '-' was taken for an
+    # option (1 in 64 urlsafe ids), and the revoke failed
+    ids = {issue_token(SECRET, 1, 2, timedelta(hours=1))[1].token_id for _ in range(500)}
+    assert len(ids) == 500
+    assert all(token_id[0].isalnum() for token_id in ids)
+
+
 def test_payload_is_not_a_place_for_permissions():
     # Permissions come from the directory on every request, so the token holds only identity.
     token, _ = issue_token(SECRET, 7, 42, HOUR, NOW)

@@ -68,7 +68,9 @@ def issue_token(
     claims = TokenClaims(
         account_id=account_id,
         user_id=user_id,
-        token_id=token_id or secrets.token_urlsafe(16),
+        # Hex: an id that began with '-' (1 in 64 urlsafe ones) read as an option to
+        # `crm-admin token revoke --token-id <id>` and the revoke failed.
+        token_id=token_id or secrets.token_hex(16),
         issued_at=issued_at,
         expires_at=_whole_seconds(issued_at + ttl),
     )

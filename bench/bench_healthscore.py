@@ -50,6 +50,8 @@ socket; batched write-backs and facts; reads by id probing the index per id):
       calls/s, calls started late by at most 2.4 / 2.7 / 15.7 / 0.5 s; score changed
       p99 150 / 136 / 125 / 109 ms, 100 % within 1 s; records CPU per call 3.6 / 3.7 /
       4.6 / 3.4 ms; the whole box ~10 ms a call (2 cores: 200/s needs <= ~9.5 ms).
+      After a restart of the whole stack (21:11-21:20): 150 / 173 / 161 calls/s, records
+      4.5 / 4.0 ms a call, Kafka 1.1-2.0 ms (0.7-0.8 before).
 Quiet box, 2026-11-23 19:25 UTC (other deployed services stopped, load 0.5-2.7), 16
 client connections:
   (a) 27.0 s (3,698 cust/s; goal < 30 s met), raw parts 5.07 s facts, 3.38 s COPY,

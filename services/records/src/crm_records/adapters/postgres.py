@@ -173,9 +173,10 @@ class PgRecordStore:
                  source_ids[r.record_id] if source_ids else source_id, user_id)
                 for r in records for c in r.changes]
         if len(rows) > FEW_ROWS:
-            await self._write("property_history", _HISTORY_COLUMNS, rows)
+            await self.conn.copy_records_to_table("property_history", records=rows,
+                                                  columns=_HISTORY_COLUMNS)
         elif rows:
-            await self.conn.execute(_HISTORY_INSERT_SQL, *_columns(rows, 9))
+            await self.conn.execute(_HISTORY_INSERT_SQL, *_columns(rows, len(_HISTORY_COLUMNS)))
 
     async def history(self, account_id: int, object_type: str, record_ids: Sequence[int],
                       properties: Sequence[str]) -> dict[int, dict[str, list[asyncpg.Record]]]:

@@ -62,8 +62,9 @@ ON CONFLICT (account_id, object_type, record_id) DO UPDATE
 """
 
 
-def _key_columns(keys: Sequence[RecordKey]) -> tuple[list[int], list[str], list[int]]:
-    return [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]
+def _columns(rows: Sequence[tuple], width: int = 3) -> list[list]:
+    """Rows (record keys by default) as one list per column: an unnest statement's arrays."""
+    return [[row[i] for row in rows] for i in range(width)]
 
 
 async def apply_customer_snapshots(conn: asyncpg.Connection,
@@ -73,14 +74,14 @@ async def apply_customer_snapshots(conn: asyncpg.Connection,
     changed what can move a score, in batch order (domain.snapshots)."""
     if not snapshots:
         return []
-    rows = await conn.fetch(KNOWN_CUSTOMERS_SQL, *_key_columns(sorted({s.key for s in snapshots})),
+    rows = await conn.fetch(KNOWN_CUSTOMERS_SQL, *_columns(sorted({s.key for s in snapshots})),
                             SCORE_WRITE_BACK_PROPERTIES)
     known = {(r["account_id"], r["object_type"], r["record_id"]):
              Known(r["version"], r["gone"], r["inputs"]) for r in rows}
     newest, moved = apply_in_order(known, snapshots, SCORE_WRITE_BACK_PROPERTIES)
     if newest:
         saved = list(newest.values())
-        await conn.execute(SAVE_CUSTOMERS_SQL, *_key_columns([s.key for s in saved]),
+        await conn.execute(SAVE_CUSTOMERS_SQL, *_columns([s.key for s in saved]),
                            [s.version for s in saved], [s.gone for s in saved],
                            [json.dumps(s.properties) for s in saved])
     return moved
@@ -118,7 +119,7 @@ async def apply_activity_snapshots(conn: asyncpg.Connection,
                SET version = EXCLUDED.version, event = EXCLUDED.event
                WHERE activities.version < EXCLUDED.version
            RETURNING account_id, object_type, record_id""",
-        *_key_columns([snapshots[i][0] for i in chosen]), [snapshots[i][1] for i in chosen],
+        *_columns([snapshots[i][0] for i in chosen]), [snapshots[i][1] for i in chosen],
         stored)
     applied = {(r["account_id"], r["object_type"], r["record_id"]) for r in rows}
     return [i for i in chosen if snapshots[i][0] in applied]
@@ -155,7 +156,7 @@ async def set_links(conn: asyncpg.Connection, links: Mapping[LinkKey, bool]) -> 
         keys = [key for key, wanted in links.items() if wanted is linked]
         if not keys:
             continue
-        columns = [list(column) for column in zip(*keys, strict=True)]
+        columns = _columns(keys, 5)
         if linked:
             await conn.execute(
                 "INSERT INTO activity_links SELECT * FROM unnest($1::bigint[], $2::text[],"
@@ -184,7 +185,7 @@ async def customers_linked_to_many(conn: asyncpg.Connection, activities: Sequenc
         "SELECT l.account_id, l.activity_type, l.activity_id, l.customer_type, l.customer_id"
         " FROM activity_links AS l JOIN unnest($1::bigint[], $2::text[], $3::bigint[])"
         " AS k(a, t, i) ON l.account_id = k.a AND l.activity_type = k.t"
-        " AND l.activity_id = k.i", *_key_columns(activities))
+        " AND l.activity_id = k.i", *_columns(activities))
     linked: dict[RecordKey, list[tuple[str, int]]] = {}
     for r in rows:
         linked.setdefault((r["account_id"], r["activity_type"], r["activity_id"]), []).append(

@@ -77,12 +77,12 @@ def sqlalchemy_url(dsn: str) -> str:
     percent-encoded (postgresql://user@%2Frun%2Fpostgresql:5432/db, which asyncpg reads),
     moves to the query (?host=/run/postgresql&port=5432), the form psycopg reads."""
     scheme, _, rest = dsn.partition("://")
-    netloc, slash, path = rest.partition("/")
+    netloc, _, path = rest.partition("/")
     user, at, host_port = netloc.rpartition("@")
     host, colon, port = host_port.rpartition(":") if ":" in host_port else (host_port, "", "")
     if not unquote(host).startswith("/"):
         return dsn.replace("postgresql://", "postgresql+psycopg://", 1)
-    database, question, query = path.partition("?")
+    database, _, query = path.partition("?")
     socket = [("host", unquote(host))] + ([("port", port)] if colon else [])
     query = "&".join(filter(None, [query, urlencode(socket)]))
     return f"postgresql+psycopg://{user}{at}/{database}?{query}"

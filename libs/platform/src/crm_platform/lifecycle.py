@@ -94,7 +94,8 @@ async def start_runtime(service: str, settings: PlatformSettings, versions_dir: 
     relay = None
     if settings.run_outbox_relay:
         relay = OutboxRelay(settings.database_url, settings.kafka_bootstrap_servers,
-                            service=service)
+                            service=service, linger_seconds=settings.outbox_linger_ms / 1000)
         relay.start()
-    return Runtime(service, settings, pool, redis, make_broker(settings.kafka_bootstrap_servers),
-                   relay)
+    broker = make_broker(settings.kafka_bootstrap_servers,
+                         linger_seconds=settings.consumer_linger_ms / 1000)
+    return Runtime(service, settings, pool, redis, broker, relay)

@@ -121,13 +121,18 @@ class OutboxRelay:
     """Publishes committed outbox entries in id order, then deletes them."""
 
     def __init__(self, dsn: str, bootstrap_servers: str, *, service: str,
-                 batch_size: int = 2000, idle_poll_seconds: float = 0.5) -> None:
+                 batch_size: int = 2000, idle_poll_seconds: float = 0.5,
+                 linger_seconds: float = 0.0) -> None:
         self.dsn = dsn
         self.bootstrap_servers = bootstrap_servers
         self.service = service
         self.channel = f"outbox_{service}"
         self.batch_size = batch_size
         self.idle_poll_seconds = idle_poll_seconds
+        # Woken by a commit, the relay waits this long before it reads, so the commits
+        # of that moment go out as one batch: one read, one produce request and one
+        # delete for several transactions instead of for each.
+        self.linger_seconds = linger_seconds
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -188,7 +193,9 @@ class OutboxRelay:
                     try:
                         await asyncio.wait_for(self._wake.wait(), self.idle_poll_seconds)
                     except TimeoutError:
-                        pass
+                        continue
+                    if self.linger_seconds:
+                        await self._sleep(self.linger_seconds)
         finally:
             self.is_leader = False
             if producer is not None:

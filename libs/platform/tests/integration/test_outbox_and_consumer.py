@@ -217,6 +217,35 @@ async def _value(v):
     return v
 
 
+async def test_relay_woken_by_a_commit_lingers_to_send_that_moments_commits_together(
+        database):  # R-BUS-2
+    """Three transactions committed back to back, each with its own NOTIFY, go out in
+    one read and one produce when the relay lingers after the first wake-up."""
+    url, pool = database
+    relay = OutboxRelay(url, KAFKA, service="test", linger_seconds=0.5)
+    batches: list[int] = []
+    send_all = relay._send_all
+
+    async def recording(producer, rows):  # type: ignore[no-untyped-def]
+        batches.append(len(rows))
+        await send_all(producer, rows)
+
+    relay._send_all = recording  # type: ignore[method-assign]
+    relay.start()
+    try:
+        await eventually(lambda: _value(relay.is_leader), what="the relay to lead")
+        await asyncio.sleep(0.5)  # its first (empty) read is done: it waits for a wake-up
+        for value in range(3):
+            async with pool.acquire() as conn, conn.transaction():
+                await enqueue(conn, [OutgoingEvent(topics.RECORDS.name, "1:contacts:linger",
+                                                   event(value))], channel="outbox_test")
+        await eventually(lambda: _value(sum(batches) == 3), timeout=10,
+                         what="the relay to publish 3 events")
+    finally:
+        await relay.stop()
+    assert batches == [3]
+
+
 
 # R-BUS-2: entries queued before a service's outbox moves to text headers, in either
 # shape, still go out with every header once its revision has run.

@@ -1,11 +1,11 @@
-"""A subscriber that took less than a full batch waits before asking for the next one
-(fewer, larger batches: crm_platform.broker); a full batch goes straight on."""
+"""A subscriber that took less than a full batch and has caught up waits before asking
+for the next one (fewer, larger batches: crm_platform.broker); a full batch goes straight on."""
 
 import pytest
 from faststream.kafka import TestKafkaBroker
 
 from crm_platform import broker as broker_module
-from crm_platform.broker import make_broker, subscribe
+from crm_platform.broker import caught_up, make_broker, subscribe
 
 
 class Recording:
@@ -59,3 +59,30 @@ async def test_no_linger_by_default(sleeps: list[float]) -> None:
         await test_broker.publish_batch(b"a", topic="t")
     assert consumer.batches == [1]
     assert sleeps == []
+
+
+class KafkaConsumerAt:
+    """The part of an AIOKafkaConsumer `caught_up` reads: per partition, the position
+    and the highwater mark of its last fetch (None before any)."""
+
+    def __init__(self, positions: dict[int, int], highwaters: dict[int, int | None]) -> None:
+        self.positions, self.highwaters = positions, highwaters
+
+    def assignment(self) -> set[int]:
+        return set(self.positions)
+
+    def highwater(self, partition: int) -> int | None:
+        return self.highwaters[partition]
+
+    async def position(self, partition: int) -> int:
+        return self.positions[partition]
+
+
+async def test_a_consumer_with_records_left_on_a_partition_is_behind() -> None:
+    assert not await caught_up(KafkaConsumerAt({0: 10, 1: 5}, {0: 10, 1: 9}))
+
+
+async def test_a_consumer_at_every_highwater_mark_has_caught_up() -> None:
+    assert await caught_up(KafkaConsumerAt({0: 10, 1: 9}, {0: 10, 1: 9}))
+    assert await caught_up(KafkaConsumerAt({0: 0}, {0: None}))  # nothing fetched yet
+    assert await caught_up(None)

@@ -217,6 +217,28 @@ async def _value(v):
     return v
 
 
+@pytest.mark.parametrize("count", [1, 3, 25])  # 25: past the COPY threshold
+async def test_enqueue_notifies_the_relays_channel_once_at_commit(database, count):  # R-BUS-2
+    url, pool = database
+    listener = await asyncpg.connect(url)
+    heard: list[str] = []
+    await listener.add_listener("outbox_test", lambda *args: heard.append(args[2]))
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            await enqueue(conn, [OutgoingEvent(topics.RECORDS.name, "1:contacts:n", event(v))
+                                 for v in range(count)], channel="outbox_test")
+            await asyncio.sleep(0.2)
+            assert heard == []  # not before the commit
+        await eventually(lambda: _value(heard == ["outbox_test"]), timeout=5,
+                         what="one notification")
+        await asyncio.sleep(0.2)
+        assert heard == ["outbox_test"]
+        async with pool.acquire() as conn:
+            assert await conn.fetchval("SELECT count(*) FROM outbox") == count
+    finally:
+        await listener.close()
+
+
 async def test_relay_woken_by_a_commit_lingers_to_send_that_moments_commits_together(
         database):  # R-BUS-2
     """Three transactions committed back to back, each with its own NOTIFY, go out in

@@ -42,6 +42,13 @@ Why a copy: on this shared machine the healthscore port the gateway routes to ma
 held by another checkout's process with another token secret (it answered 401 to this
 checkout's tokens on 2026-11-23), so the profile is published on the copy directly.
 
+Quiet box, 2026-11-23 22:22-22:50 UTC (only records deployed), after the platform's
+batching (consumers linger 100 ms once caught up, the outbox relay 20 ms after a wake-up):
+  (b) 60 s at 200/s offered, warm runs: 0.98 / 1.00 / 1.00 / 1.00 / 0.99x of the rate,
+      score changed p99 204-279 ms, 100 % within 1 s; records CPU per call 3.2-3.7 ms;
+      the box at 1.56-1.61 of 2 cores. The first run after a records restart 0.91x, the
+      first four after a PostgreSQL restart 0.75 / 0.73 / 0.94 / 0.99x. Both lingers at 0,
+      alternated with them (22:07-22:13): 0.84 / 0.76x against 0.99 / 0.96x.
 Quiet box, 2026-11-23 20:38-20:55 UTC (only records deployed; PostgreSQL over its Unix
 socket; batched write-backs and facts; reads by id probing the index per id):
   (a) 15.95 s (6,271 cust/s), raw parts 5.97 s facts, 3.54 s COPY, 8.11 s score();

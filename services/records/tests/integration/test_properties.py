@@ -173,3 +173,34 @@ async def test_a_nul_character_is_refused_and_nothing_is_written(records):  # R-
     created = await records.client.post("/crm/v3/objects/contacts", headers=headers, json={
         "properties": {"email": unique_email(), "firstname": "Nul\x00"}})
     assert created.status_code == 400, created.text
+
+
+async def test_the_catalogue_a_write_checks_is_never_stale(records):  # R-REC-2
+    """Writes check values against a catalogue the process keeps under a version the
+    store changes with every definition write (migration 0053). A property created,
+    then removed behind the process's back (as another replica would), is known, then
+    unknown, at once."""
+    account, headers = await records.new_account()
+    name = f"cached_{uuid.uuid4().hex[:8]}"
+
+    async def write() -> int:
+        answer = await records.client.post("/crm/v3/objects/contacts", headers=headers,
+                                           json={"properties": {name: "x"}})
+        return answer.status_code
+
+    assert await write() == 400  # the catalogue is read and kept: no such property
+    created = await records.client.post("/crm/v3/properties/contacts", headers=headers, json={
+        "name": name, "label": "Cached", "type": "string", "fieldType": "text",
+        "groupName": "contactinformation"})
+    assert created.status_code == 201, created.text
+    assert await write() == 201
+    versions = await records.sql(
+        "SELECT version FROM property_catalog_versions WHERE account_id = $1"
+        " AND object_type = 'contacts'", account)
+    await records.sql("DELETE FROM property_definitions WHERE account_id = $1"
+                      " AND object_type = 'contacts' AND name = $2", account, name)
+    assert await write() == 400
+    after = await records.sql(
+        "SELECT version FROM property_catalog_versions WHERE account_id = $1"
+        " AND object_type = 'contacts'", account)
+    assert len(versions) == len(after) == 1 and versions[0] != after[0]

@@ -6,9 +6,11 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
+from uuid import UUID
 
 import asyncpg
 
@@ -71,6 +73,36 @@ def definition_of(data: dict) -> PropertyDefinition:
     known = {k: v for k, v in data.items() if k in fields}
     known["options"] = tuple(PropertyOption(**o) for o in data.get("options", ()))
     return PropertyDefinition(**known)
+
+
+class CatalogCache:
+    """The parsed property catalogues this process read last, each under the version it
+    was read at. The version is read in the caller's transaction: a version read
+    before the definitions can only label newer definitions, never older, so a stale
+    entry is at worst read again. Bounded: the least recently used goes first."""
+
+    def __init__(self, max_entries: int = 2048) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple[int, str], tuple[UUID, tuple[StoredProperty, ...]]] = (
+            OrderedDict())
+
+    def get(self, account_id: int, object_type: str,
+            version: UUID) -> tuple[StoredProperty, ...] | None:
+        entry = self._entries.get((account_id, object_type))
+        if entry is None or entry[0] != version:
+            return None
+        self._entries.move_to_end((account_id, object_type))
+        return entry[1]
+
+    def put(self, account_id: int, object_type: str, version: UUID,
+            rows: tuple[StoredProperty, ...]) -> None:
+        self._entries[(account_id, object_type)] = (version, rows)
+        self._entries.move_to_end((account_id, object_type))
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+
+_CATALOGS = CatalogCache()
 
 
 @functools.lru_cache(maxsize=8192)
@@ -207,13 +239,23 @@ class PgRecordStore:
 
     async def property_rows(self, account_id: int, object_type: str) -> list[StoredProperty]:
         # Every write reads its type's catalogue (a property created through the API is
-        # usable at once); the definitions come as text and are parsed once per content.
-        rows = await self.conn.fetch(
-            "SELECT definition::text AS definition, created_at, updated_at, archived_at"
-            " FROM property_definitions WHERE account_id = $1 AND object_type = $2",
-            account_id, object_type)
-        return [StoredProperty(_parsed_definition(r["definition"]), r["created_at"],
-                               r["updated_at"], r["archived_at"]) for r in rows]
+        # usable at once, on any replica): its version first (migration 0053), the
+        # definitions only when that version is not the one this process holds.
+        version = await self.conn.fetchval(
+            "SELECT version FROM property_catalog_versions"
+            " WHERE account_id = $1 AND object_type = $2", account_id, object_type)
+        if version is None:  # no definition was ever stored for the type
+            return []
+        cached = _CATALOGS.get(account_id, object_type, version)
+        if cached is None:
+            rows = await self.conn.fetch(
+                "SELECT definition::text AS definition, created_at, updated_at, archived_at"
+                " FROM property_definitions WHERE account_id = $1 AND object_type = $2",
+                account_id, object_type)
+            cached = tuple(StoredProperty(_parsed_definition(r["definition"]), r["created_at"],
+                                          r["updated_at"], r["archived_at"]) for r in rows)
+            _CATALOGS.put(account_id, object_type, version, cached)
+        return list(cached)
 
     async def seed_catalog(self, account_id: int, object_type: str,
                            definitions: Sequence[PropertyDefinition],

@@ -49,6 +49,8 @@ batching (consumers linger 100 ms once caught up, the outbox relay 20 ms after a
       the box at 1.56-1.61 of 2 cores. The first run after a records restart 0.91x, the
       first four after a PostgreSQL restart 0.75 / 0.73 / 0.94 / 0.99x. Both lingers at 0,
       alternated with them (22:07-22:13): 0.84 / 0.76x against 0.99 / 0.96x.
+      With records' catalogue cache too (23:00-23:23), 8 runs: 0.76 / 0.91 / 0.92 / 0.85 /
+      0.97 / 1.00 / 1.00 / 1.00x, score changed p99 224-295 ms, records 3.3-4.6 ms a call.
 Quiet box, 2026-11-23 20:38-20:55 UTC (only records deployed; PostgreSQL over its Unix
 socket; batched write-backs and facts; reads by id probing the index per id):
   (a) 15.95 s (6,271 cust/s), raw parts 5.97 s facts, 3.54 s COPY, 8.11 s score();

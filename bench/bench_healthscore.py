@@ -47,6 +47,8 @@ Quiet box, 2026-11-24 00:19 UTC, one default run (only records deployed):
   (b) 60 s at 200/s: 1.00x, score changed p50 129 ms, p99 215 ms (goal < 1 s met),
       records 3.29 ms CPU per call. 15 part-b runs 23:43-00:16: 13 at 1.00x, 0.96x and
       0.91x (the machine slower), p99 214-336 ms; the box at 1.52-1.75 of 2 cores.
+  Two more default runs after a whole-stack restart (00:31, 00:34): 16.36 / 16.82 s;
+      0.96 / 1.00x, p99 284 / 232 ms.
 Quiet box, 2026-11-23 22:22-22:50 UTC (only records deployed), after the platform's
 batching (consumers linger 100 ms once caught up, the outbox relay 20 ms after a wake-up):
   (b) 60 s at 200/s offered, warm runs: 0.98 / 1.00 / 1.00 / 1.00 / 0.99x of the rate,

@@ -2,9 +2,9 @@
 changed under a steady load (issue 8).
 
 (a) Full recompute. A throwaway healthscore database (the service's migrations) gets
-BENCH_HEALTH_CUSTOMERS (100,000) companies with 20 engagements each (the generator and profile of
-bench/healthscore_scoring.py: every template plus a property group, "every customer"
-segment), loaded by COPY and not timed. Then `handlers.recompute.recompute` scores all
+BENCH_HEALTH_CUSTOMERS (100,000) companies with 20 engagements each (the generator and
+profile of bench/healthscore_scoring.py: every template plus a property group, "every
+customer" segment), loaded by COPY and not timed. Then `handlers.recompute.recompute` scores all
 of them from this process, 10,000 customers per call and transaction (publishing makes
 one call for the whole account; the bench stops between calls at its budget): batches
 of 1,000 read and written on this connection, scored by the service's 2 scoring
@@ -24,7 +24,8 @@ alerts reach anyone). Calls are logged through the gateway (or straight to a rec
 process: BENCH_HEALTH_CALLS_URL), one `POST /crm/v3/objects/calls` each with the company
 association inline (one request and transaction, the cheapest a hosted-API client can
 make), each associated to one of BENCH_HEALTH_COMPANIES companies in turn, at
-BENCH_HEALTH_RATE (200) per second for BENCH_HEALTH_SECONDS (60) (paced as in bench_rollups).
+BENCH_HEALTH_RATE (200) per second for BENCH_HEALTH_SECONDS (60), paced as in
+bench_rollups.
 Delay of the k-th call answered for a company = the first HealthScoreChanged of that
 company on crm.healthscores.v1 (consumed from the end) with new_score >= 50 + k, by the
 Kafka record's timestamp (the relay's publish), minus the call's response. Goal: p99

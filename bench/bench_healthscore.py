@@ -4,15 +4,15 @@ changed under a steady load (issue 8).
 (a) Full recompute. A throwaway healthscore database (the service's migrations) gets
 BENCH_HEALTH_CUSTOMERS (100,000) companies with 20 engagements each (the generator and
 profile of bench/healthscore_scoring.py: every template plus a property group, "every
-customer" segment), loaded by COPY and not timed. Then `handlers.recompute.recompute` scores all
-of them from this process, 10,000 customers per call and transaction (publishing makes
-one call for the whole account; the bench stops between calls at its budget): batches
-of 1,000 read and written on this connection, scored by the service's 2 scoring
-processes (started by the first call, included), changes kept, HealthScoreChanged
-queued in the outbox. Issue 8's goal: 100,000 x 20 in under 30 s. The outbox rows are
-never relayed. Beside it, on the same data and in the same run: the facts query alone,
-a COPY of the stored score rows into a copy of the table, and score() alone, plus the
-recompute's Python CPU time in this process and in the scoring processes
+customer" segment), loaded by COPY and not timed. Then `handlers.recompute.recompute`
+scores all of them from this process, 10,000 customers per call and transaction
+(publishing makes one call for the whole account; the bench stops between calls at its
+budget): batches of 1,000 read and written on this connection, scored by the service's 2
+scoring processes (started by the first call, included), changes kept,
+HealthScoreChanged queued in the outbox. Issue 8's goal: 100,000 x 20 in under 30 s. The
+outbox rows are never relayed. Beside it, on the same data and in the same run: the
+facts query alone, a COPY of the stored score rows into a copy of the table, and score()
+alone, plus the recompute's Python CPU time in this process and in the scoring processes
 (BENCH_HEALTH_PARTS=a runs this part only).
 
 (b) Engagement -> score changed. A copy of the service runs as its own process

@@ -9,7 +9,9 @@ so replicas starting together do not race.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 
 import asyncpg
@@ -49,6 +51,12 @@ async def init_connection(conn: asyncpg.Connection) -> None:
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
     return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size,
                                      init=init_connection, command_timeout=30)
+
+
+def unnest_columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    """Rows as one list per column: the arrays a batch statement unnests
+    (`... FROM unnest($1::bigint[], $2::text[], ...)`), one round trip for many rows."""
+    return [[row[i] for row in rows] for i in range(width)]
 
 
 def _with_database(dsn: str, database: str) -> str:

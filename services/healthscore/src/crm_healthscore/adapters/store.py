@@ -27,6 +27,7 @@ from crm_healthscore.domain.snapshots import (
     newest_per_key,
 )
 from crm_healthscore.domain.standard_types import standard_types
+from crm_platform.db import unnest_columns
 
 DEFAULT_CUSTOMER_TYPE = "companies"
 DEFAULT_CSM_PROPERTY = "hubspot_owner_id"
@@ -62,11 +63,6 @@ ON CONFLICT (account_id, object_type, record_id) DO UPDATE
 """
 
 
-def _columns(rows: Sequence[tuple], width: int = 3) -> list[list]:
-    """Rows (record keys by default) as one list per column: an unnest statement's arrays."""
-    return [[row[i] for row in rows] for i in range(width)]
-
-
 async def apply_customer_snapshots(conn: asyncpg.Connection,
                                    snapshots: Sequence[Snapshot]) -> list[int]:
     """Store each customer's newest snapshot (an older or repeated version changes
@@ -74,14 +70,15 @@ async def apply_customer_snapshots(conn: asyncpg.Connection,
     changed what can move a score, in batch order (domain.snapshots)."""
     if not snapshots:
         return []
-    rows = await conn.fetch(KNOWN_CUSTOMERS_SQL, *_columns(sorted({s.key for s in snapshots})),
+    keys = sorted({s.key for s in snapshots})
+    rows = await conn.fetch(KNOWN_CUSTOMERS_SQL, *unnest_columns(keys, 3),
                             SCORE_WRITE_BACK_PROPERTIES)
     known = {(r["account_id"], r["object_type"], r["record_id"]):
              Known(r["version"], r["gone"], r["inputs"]) for r in rows}
     newest, moved = apply_in_order(known, snapshots, SCORE_WRITE_BACK_PROPERTIES)
     if newest:
         saved = list(newest.values())
-        await conn.execute(SAVE_CUSTOMERS_SQL, *_columns([s.key for s in saved]),
+        await conn.execute(SAVE_CUSTOMERS_SQL, *unnest_columns([s.key for s in saved], 3),
                            [s.version for s in saved], [s.gone for s in saved],
                            [json.dumps(s.properties) for s in saved])
     return moved
@@ -119,7 +116,7 @@ async def apply_activity_snapshots(conn: asyncpg.Connection,
                SET version = EXCLUDED.version, event = EXCLUDED.event
                WHERE activities.version < EXCLUDED.version
            RETURNING account_id, object_type, record_id""",
-        *_columns([snapshots[i][0] for i in chosen]), [snapshots[i][1] for i in chosen],
+        *unnest_columns([snapshots[i][0] for i in chosen], 3), [snapshots[i][1] for i in chosen],
         stored)
     applied = {(r["account_id"], r["object_type"], r["record_id"]) for r in rows}
     return [i for i in chosen if snapshots[i][0] in applied]
@@ -156,7 +153,7 @@ async def set_links(conn: asyncpg.Connection, links: Mapping[LinkKey, bool]) -> 
         keys = [key for key, wanted in links.items() if wanted is linked]
         if not keys:
             continue
-        columns = _columns(keys, 5)
+        columns = unnest_columns(keys, 5)
         if linked:
             await conn.execute(
                 "INSERT INTO activity_links SELECT * FROM unnest($1::bigint[], $2::text[],"
@@ -185,7 +182,7 @@ async def customers_linked_to_many(conn: asyncpg.Connection, activities: Sequenc
         "SELECT l.account_id, l.activity_type, l.activity_id, l.customer_type, l.customer_id"
         " FROM activity_links AS l JOIN unnest($1::bigint[], $2::text[], $3::bigint[])"
         " AS k(a, t, i) ON l.account_id = k.a AND l.activity_type = k.t"
-        " AND l.activity_id = k.i", *_columns(activities))
+        " AND l.activity_id = k.i", *unnest_columns(activities, 3))
     linked: dict[RecordKey, list[tuple[str, int]]] = {}
     for r in rows:
         linked.setdefault((r["account_id"], r["activity_type"], r["activity_id"]), []).append(

@@ -17,6 +17,7 @@ from typing import Any
 import asyncpg
 
 from crm_contracts.envelope import CloudEvent
+from crm_platform.db import unnest_columns
 from crm_platform.identity.principal import Principal
 from crm_platform.outbox import OutgoingEvent, enqueue
 from crm_records.adapters.postgres import OUTBOX_CHANNEL, PgRecordStore
@@ -41,11 +42,6 @@ def _stored_list(row: asyncpg.Record, size: int) -> StoredList:
     return StoredList(row["list_id"], row["name"], row["processing_type"],
                       row["object_type_id"], row["filter_groups"], size, row["created_at"],
                       row["updated_at"])
-
-
-def _columns(rows: Sequence[tuple[int, ...]], width: int) -> list[list[int]]:
-    """Rows as `width` column arrays, for unnest()."""
-    return [[row[i] for row in rows] for i in range(width)]
 
 
 class PgMarketingStore:
@@ -264,7 +260,7 @@ class PgMarketingStore:
             " AND m.list_id = d.l AND m.record_id = d.r"
             " RETURNING m.account_id, m.list_id, m.record_id)"
             " SELECT true AS joined, * FROM joined UNION ALL SELECT false, * FROM removed",
-            *_columns(joins, 3), *_columns(leaves, 3), at)
+            *unnest_columns(joins, 3), *unnest_columns(leaves, 3), at)
         joined, left = set(), set()
         for row in rows:
             (joined if row["joined"] else left).add(
@@ -311,7 +307,7 @@ class PgMarketingStore:
             " RETURNING account_id, record_id)"
             " SELECT f.account_id, f.record_id, m.list_id FROM fresh f"
             " LEFT JOIN list_memberships m ON m.account_id = f.account_id"
-            " AND m.record_id = f.record_id", *_columns(versions, 3))
+            " AND m.record_id = f.record_id", *unnest_columns(versions, 3))
         fresh: dict[tuple[int, int], set[int]] = {}
         for row in rows:
             lists = fresh.setdefault((row["account_id"], row["record_id"]), set())

@@ -14,6 +14,7 @@ from uuid import UUID
 
 import asyncpg
 
+from crm_platform.db import unnest_columns
 from crm_platform.identity.principal import Principal
 from crm_platform.outbox import OutgoingEvent, enqueue
 from crm_records.adapters.email_index import index_email_participants
@@ -122,11 +123,6 @@ def pipeline_of(data: dict) -> Pipeline:
     return Pipeline(data["id"], data["label"], data["display_order"], stages)
 
 
-def _columns(rows: Sequence[tuple], width: int) -> list[list]:
-    """Rows as one list per column (the arrays of an unnest statement)."""
-    return [[row[i] for row in rows] for i in range(width)]
-
-
 async def publish(conn: asyncpg.Connection, outbox: list[OutgoingEvent] | None,
                   events: Sequence[OutgoingEvent]) -> None:
     """Queue events in the outbox now, or collect them in `outbox` for the unit of work
@@ -168,7 +164,7 @@ class PgRecordStore:
 
     async def save(self, records: Sequence[Record]) -> None:
         if records:
-            await self.conn.execute(_SAVE_SQL, *_columns([
+            await self.conn.execute(_SAVE_SQL, *unnest_columns([
                 (r.account_id, r.object_type, r.record_id, r.version, json.dumps(r.properties),
                  r.archived, r.archived_at, r.merged_into, r.updated_at) for r in records], 9))
         await index_email_participants(self.conn, records)  # R-REC-8
@@ -208,7 +204,8 @@ class PgRecordStore:
             await self.conn.copy_records_to_table("property_history", records=rows,
                                                   columns=_HISTORY_COLUMNS)
         elif rows:
-            await self.conn.execute(_HISTORY_INSERT_SQL, *_columns(rows, len(_HISTORY_COLUMNS)))
+            await self.conn.execute(_HISTORY_INSERT_SQL,
+                                    *unnest_columns(rows, len(_HISTORY_COLUMNS)))
 
     async def history(self, account_id: int, object_type: str, record_ids: Sequence[int],
                       properties: Sequence[str]) -> dict[int, dict[str, list[asyncpg.Record]]]:
@@ -339,7 +336,7 @@ class PgRecordStore:
                            claims: Sequence[tuple[str, str, int]]) -> list[tuple[str, str, int]]:
         if not claims:
             return []
-        names, values, ids = _columns(claims, 3)
+        names, values, ids = unnest_columns(claims, 3)
         rows = await self.conn.fetch(
             "WITH wanted AS (SELECT * FROM unnest($3::text[], $4::text[], $5::bigint[])"
             "   AS w(property, value, record_id)),"
@@ -363,7 +360,7 @@ class PgRecordStore:
                              releases: Sequence[tuple[str, str, int]]) -> None:
         if not releases:
             return
-        names, values, ids = _columns(releases, 3)
+        names, values, ids = unnest_columns(releases, 3)
         await self.conn.execute(
             "DELETE FROM unique_values u USING unnest($3::text[], $4::text[], $5::bigint[])"
             "   AS r(property, value, record_id)"

@@ -24,10 +24,12 @@ class Recording:
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     slept: list[float] = []
 
-    async def sleep(seconds: float) -> None:
+    async def linger(seconds: float) -> None:
         slept.append(seconds)
 
-    monkeypatch.setattr(broker_module.asyncio, "sleep", sleep)
+    # Only the broker's linger: the session-wide event loop may run other tests' tasks,
+    # whose own sleeps are no concern of these tests (a global patch caught one in CI).
+    monkeypatch.setattr(broker_module, "wait_linger", linger)
     return slept
 
 

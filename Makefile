@@ -25,5 +25,5 @@ bench:   ## benchmarks against the real servers; stops what it started
 	RECORDS_RATE_LIMIT_PER_10S=100000000 SEARCH_RATE_LIMIT_PER_10S=100000000 \
 	  bash deploy/local/with_stack.sh uv run python bench/run.py
 
-lint:
-	uv run ruff check
+lint:    ## ruff, and mypy over every package's source together (make test runs it first)
+	bash deploy/local/lint.sh

@@ -12,4 +12,7 @@ for folder in services/*/tests libs/*/tests tests; do
 done
 ((${#folders[@]})) || die "no test folders found"
 
+# Seconds, and before any server starts: a type or lint error fails the run at once.
+bash "$HERE/lint.sh"
+
 exec bash "$HERE/with_stack.sh" uv run pytest "${folders[@]}"

@@ -41,6 +41,16 @@ class CloudEvent:
 
     __slots__ = ("type", "source", "subject", "account_id", "id", "time", "trace_headers",
                  "_data", "_model", "_value")
+    type: str
+    source: str
+    subject: str
+    account_id: int
+    id: str
+    time: datetime
+    trace_headers: dict[str, str]
+    _data: dict[str, Any] | None
+    _model: EventData | None
+    _value: bytes | None
 
     def __init__(self, type: str, source: str, subject: str, account_id: int,
                  data: dict[str, Any] | None = None, id: str | None = None,
@@ -78,9 +88,12 @@ class CloudEvent:
 
     @property
     def data(self) -> dict[str, Any]:
-        if self._data is None:
-            object.__setattr__(self, "_data", self._model.model_dump(mode="json"))  # type: ignore[union-attr]
-        return self._data  # type: ignore[return-value]
+        data = self._data
+        if data is None:
+            assert self._model is not None  # __init__ takes one or the other
+            data = self._model.model_dump(mode="json")
+            object.__setattr__(self, "_data", data)
+        return data
 
     def _key(self) -> tuple[Any, ...]:
         return (self.type, self.source, self.subject, self.account_id, self.data, self.id,
@@ -116,11 +129,12 @@ class CloudEvent:
 
     def value(self) -> bytes:
         """The JSON value, serialised once (from the model when there is one)."""
-        if self._value is None:
+        encoded = self._value
+        if encoded is None:
             encoded = (self._model.model_dump_json().encode() if self._model is not None
                        else json.dumps(self._data, separators=(",", ":")).encode())
             object.__setattr__(self, "_value", encoded)
-        return self._value  # type: ignore[return-value]
+        return encoded
 
 
 _ATTRIBUTE_NAMES = frozenset({"ce_specversion", "ce_id", "ce_source", "ce_type", "ce_subject",

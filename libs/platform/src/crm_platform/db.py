@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 import asyncpg
 
 # Errors that mean "the database is not reachable now", not "this input is bad".
-UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
     OSError,
     ConnectionError,
     asyncpg.exceptions.PostgresConnectionError,

@@ -14,6 +14,7 @@ import importlib
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import uvicorn
 
@@ -42,8 +43,11 @@ def app_from_environment() -> object:
     return _imported(app_path)(settings)
 
 
-def run_service(*, service: str, settings_factory: Callable[[], PlatformSettings],
-                app_factory: Callable[[PlatformSettings], object], versions_dir: Path) -> None:
+ServiceSettings = TypeVar("ServiceSettings", bound=PlatformSettings)
+
+
+def run_service(*, service: str, settings_factory: Callable[[], ServiceSettings],
+                app_factory: Callable[[ServiceSettings], object], versions_dir: Path) -> None:
     parser = argparse.ArgumentParser(prog=f"crm-{service}")
     parser.add_argument("command", choices=["serve", "migrate"], nargs="?", default="serve")
     args = parser.parse_args()

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from opentelemetry import context, propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 
 _configured = False
 
@@ -30,6 +30,7 @@ def setup_tracing(service_name: str) -> None:
         return
     name = os.environ.get("OTEL_SERVICE_NAME", service_name)
     provider = TracerProvider(resource=Resource.create({"service.name": name}))
+    exporter: SpanExporter
     if exporter_name == "zipkin":
         from opentelemetry.exporter.zipkin.json import ZipkinExporter
 

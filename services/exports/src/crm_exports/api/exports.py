@@ -278,7 +278,7 @@ async def download(token: str, app: App) -> StreamingResponse:
         raise ApiError(403, "This download link is not valid.") from None
     job = await app.jobs.get_any(int(export_id))
     if job is None or job.status is not JobStatus.COMPLETE or not job.file_key \
-            or not await asyncio.to_thread(app.storage.exists, job.file_key):
+            or not job.file_name or not await asyncio.to_thread(app.storage.exists, job.file_key):
         raise ApiError(404, "The export's file is no longer available.")
     suffix = "." + job.file_name.rsplit(".", 1)[-1].lower()
     return StreamingResponse(

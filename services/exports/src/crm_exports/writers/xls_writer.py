@@ -17,6 +17,7 @@ from pathlib import Path
 import xlwt
 
 from crm_exports.domain.columns import Column
+from crm_exports.domain.safety import Cell
 from crm_exports.writers.base import (
     SheetPager,
     header_cells,
@@ -42,7 +43,7 @@ class XlsWriter:
         self._workbook = xlwt.Workbook(encoding="utf-8")
         self._pager = SheetPager(rows_per_sheet)
         self._columns: Sequence[Column] = ()
-        self._sheet = None
+        self._sheet: xlwt.Worksheet | None = None  # the sheet rows go to
 
     def write_header(self, columns: Sequence[Column]) -> None:
         if len(columns) > XLS_MAX_COLUMNS:
@@ -58,6 +59,7 @@ class XlsWriter:
                 self._open_sheet(sheet_number)
             self._write_cells(row_index, safe_cells(row, self._columns))
             if row_index % FLUSH_EVERY == 0:
+                assert self._sheet is not None  # opened with the first row
                 self._sheet.flush_row_data()
 
     def close(self) -> list[Path]:
@@ -72,7 +74,8 @@ class XlsWriter:
         self._sheet = self._workbook.add_sheet(sheet_name(sheet_number))
         self._write_cells(0, header_cells(self._columns))
 
-    def _write_cells(self, row_index: int, cells: Sequence[object]) -> None:
+    def _write_cells(self, row_index: int, cells: Sequence[Cell]) -> None:
+        assert self._sheet is not None  # _open_sheet comes first
         row = self._sheet.row(row_index)
         for column_index, cell in enumerate(cells):
             cell = sheet_cell(cell)

@@ -31,6 +31,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import IO
 
 from crm_exports.domain.columns import Column
 from crm_exports.domain.safety import cell_value
@@ -109,7 +110,7 @@ class XlsxWriter:
         self._pager = SheetPager(rows_per_sheet)
         self._columns: list[tuple[str, str]] = []  # (value type, column letters)
         self._header: list[str] = []
-        self._sheet = None  # the open zip entry of the current sheet
+        self._sheet: IO[bytes] | None = None  # the open zip entry of the current sheet
         self._sheet_count = 0
 
     def write_header(self, columns: Sequence[Column]) -> None:
@@ -185,12 +186,15 @@ class XlsxWriter:
 
     def _write(self, parts: list[str]) -> None:
         if parts:
+            assert self._sheet is not None  # _open_sheet comes first
             self._sheet.write("".join(parts).encode())
 
 
 def _text_cell(letters: str, r: str, text: str) -> str:
     """One inline-string cell; "" when nothing XML can hold is left of the text."""
-    text = sheet_cell(text)  # cut to 32,767 characters
+    cut = sheet_cell(text)  # cut to 32,767 characters
+    assert isinstance(cut, str)
+    text = cut
     # White space at either end is kept as written; judged before escaping, since
     # a trailing carriage return becomes "&#13;" (a control character that is
     # dropped only errs towards keeping what remains).

@@ -20,6 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import asyncpg
 
@@ -178,8 +179,8 @@ async def _recompute(conn: asyncpg.Connection, account_id: int, customer_type: s
         _discard_pool()  # a scoring process died (killed, out of memory): the next
         raise  # recompute starts new ones; this one fails and its caller rolls back
     finally:
-        for job in scoring:  # failed: nothing more is written, the caller rolls back
-            job.cancel()
+        for pending in scoring:  # failed: nothing more is written, the caller rolls back
+            pending.cancel()
     return changes
 
 
@@ -234,7 +235,7 @@ def _score_customer(out: _BatchOutcome, account_id: int, customer_type: str,
         changed.value()  # serialised here, where the scoring runs
         out.outgoing.append(OutgoingEvent(topics.HEALTHSCORES.name, key, changed))
         if is_alert(change):
-            alert = {
+            alert: dict[str, Any] = {
                 "alert_id": str(uuid.uuid4()), "account_id": account_id,
                 "user_id": csm_user_id(stored.properties, csm_property),
                 "profile_id": profile.id, "customer_type": customer_type,

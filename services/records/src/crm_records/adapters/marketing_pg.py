@@ -261,7 +261,8 @@ class PgMarketingStore:
             " RETURNING m.account_id, m.list_id, m.record_id)"
             " SELECT true AS joined, * FROM joined UNION ALL SELECT false, * FROM removed",
             *unnest_columns(joins, 3), *unnest_columns(leaves, 3), at)
-        joined, left = set(), set()
+        joined: set[tuple[int, int, int]] = set()
+        left: set[tuple[int, int, int]] = set()
         for row in rows:
             (joined if row["joined"] else left).add(
                 (row["account_id"], row["list_id"], row["record_id"]))

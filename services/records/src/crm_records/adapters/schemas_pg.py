@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
 
@@ -18,8 +19,9 @@ _TUPLES = ("secondary_display_properties", "searchable_properties", "required_pr
            "associated_objects")
 
 
-def schema_of(data: dict) -> ObjectSchema:
-    return ObjectSchema(**{k: tuple(v) if k in _TUPLES else v for k, v in data.items()})
+def schema_of(data: dict[str, Any]) -> ObjectSchema:
+    fields: dict[str, Any] = {k: tuple(v) if k in _TUPLES else v for k, v in data.items()}
+    return ObjectSchema(**fields)
 
 
 class PgSchemaStore(PgRecordStore):

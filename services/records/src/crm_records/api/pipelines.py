@@ -193,9 +193,13 @@ async def read_stage(objectType: str, pipelineId: str, stageId: str, caller: Cal
 async def create_stage(objectType: str, pipelineId: str, body: StageInput, caller: Caller,
                        app: App) -> StageModel:
     stage = _stage_of(_new_id(), body.label, body.displayOrder, body.metadata)
-    row = await app.pipelines.change(
-        caller.account_id, app.object_type(objectType), pipelineId,
-        lambda current: replace(current, stages=(*current.stages, stage)))  # type: ignore[union-attr]
+
+    def edit(current: Pipeline | None) -> Pipeline:
+        assert current is not None
+        return replace(current, stages=(*current.stages, stage))
+
+    row = await app.pipelines.change(caller.account_id, app.object_type(objectType),
+                                     pipelineId, edit)
     assert row is not None
     return _stage_json(stage, row)
 

@@ -137,7 +137,7 @@ def _parse_filter(item: Any, where: str) -> Filter:
     if not isinstance(name, str) or not name:
         raise InvalidListDefinition([f"{where}.propertyName is required"])
     try:
-        operator = Operator(op)
+        operator = Operator(str(op))
     except ValueError:
         raise InvalidListDefinition([f"{where}.operator {op!r} is not one of "
                                      f"{', '.join(o.value for o in Operator)}"]) from None

@@ -49,7 +49,8 @@ def iso_millis(at: datetime) -> str:
 def new_record(account_id: int, object_type: str, record_id: int,
                values: dict[str, str | None], now: datetime) -> Record:
     stamp = iso_millis(now)
-    properties = {k: v for k, v in values.items() if v not in (None, "")}
+    properties: dict[str, str | None] = {k: v for k, v in values.items()
+                                         if v not in (None, "")}
     properties.update(hs_object_id=str(record_id), createdate=stamp, lastmodifieddate=stamp)
     if object_type != "contacts":
         properties["hs_lastmodifieddate"] = stamp

@@ -312,7 +312,9 @@ class ListsHandler:
                 address = (properties.get(contact_id) or {}).get("email")
                 rows.append((contact_id, address, "SKIPPED" if reason else "SENT", reason))
             fresh = await store.claim_recipients(account_id, send_id, rows)
-            to_send = [(c, a) for c, a, outcome, _ in rows if outcome == "SENT" and c in fresh]
+            # SENT implies an address (rules.skip_reason); `a is not None` says so to mypy.
+            to_send = [(c, a) for c, a, outcome, _ in rows
+                       if outcome == "SENT" and c in fresh and a is not None]
             if not to_send:
                 return
             actor = Actor(account_id, user_id, "API", f"list-send:{send_id}")

@@ -10,6 +10,7 @@ to standard ones are stored and published the same way.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -121,7 +122,7 @@ async def load_catalog(store: CatalogStore, account_id: int, object_type: str,
 
 
 def _user_ids_named(catalog: Catalog, inputs: Sequence[Mapping[str, Any]]) -> list[int]:
-    named = set()
+    named: set[int] = set()
     for values in inputs:
         for name, value in values.items():
             definition = catalog.get(name)
@@ -238,7 +239,8 @@ class PropertiesHandler:
             await store.publish([property_event(v1.PropertyArchived, account_id, object_type,
                                                 definition)])
 
-    async def groups(self, account_id: int, object_type: str) -> list[PropertyGroup]:
+    # builtins.list: inside this class, `list` is the method above.
+    async def groups(self, account_id: int, object_type: str) -> builtins.list[PropertyGroup]:
         async with self.unit_of_work() as store:
             await stored_properties(store, account_id, object_type, self.clock())
             return await store.property_groups(account_id, object_type)

@@ -120,25 +120,26 @@ async def reserve_unique_values(store: RecordStore, catalog: Mapping[str, Proper
         return
     account_id, object_type = records[0].account_id, records[0].object_type
     if whole:
-        pairs = [(n, r.properties.get(n), r.record_id) for r in records for n in names
-                 if r.properties.get(n) is not None]
+        pairs = [(n, value, r.record_id) for r in records for n in names
+                 if (value := r.properties.get(n)) is not None]
         if releasing:
             await store.release_unique(account_id, object_type, pairs)
             return
-        releases, claims = [], pairs
+        releases: list[tuple[str, str, int]] = []
+        claims = pairs
     else:
-        releases = [(c.name, c.old_value, r.record_id) for r in records for c in r.changes
-                    if c.name in names and c.old_value is not None]
-        claims = [(c.name, c.new_value, r.record_id) for r in records for c in r.changes
-                  if c.name in names and c.new_value is not None]
+        releases = [(c.name, old, r.record_id) for r in records for c in r.changes
+                    if c.name in names and (old := c.old_value) is not None]
+        claims = [(c.name, new, r.record_id) for r in records for c in r.changes
+                  if c.name in names and (new := c.new_value) is not None]
     seen: set[tuple[str, str]] = set()
     for name, value, _ in claims:
         if (name, value) in seen:
             raise UniqueValueConflict(name, value, None)
         seen.add((name, value))
     if releases:
-        await store.release_unique(account_id, object_type, releases)  # type: ignore[arg-type]
-    conflicts = await store.claim_unique(account_id, object_type, claims)  # type: ignore[arg-type]
+        await store.release_unique(account_id, object_type, releases)
+    conflicts = await store.claim_unique(account_id, object_type, claims)
     if conflicts:
         raise UniqueValueConflict(*conflicts[0])
 

@@ -5,6 +5,7 @@ object type (R-AUTH-3), the same predicate the search service applies."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -44,8 +45,10 @@ async def task_counts(conn: asyncpg.Connection, caller: Principal, user_id: int,
 
 # The task views' search filters (domain.tasks.task_view_filters) as predicates on
 # the typed columns, so a bulk selection is one indexed query, not 50 search pages.
-TASK_COLUMNS = {OWNER: ("owner_id", int), STATUS: ("task_status", str),
-                DUE: ("scheduled_at", parsed_datetime)}
+# Each property: its column and how a filter's value is typed for it.
+TASK_COLUMNS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    OWNER: ("owner_id", int), STATUS: ("task_status", str),
+    DUE: ("scheduled_at", parsed_datetime)}
 OPERATORS = {"EQ": "=", "NEQ": "IS DISTINCT FROM", "LT": "<", "GTE": ">="}
 
 
@@ -117,6 +120,7 @@ def _customers_of(caller: Principal, object_type: str, csm_property: str, user_i
     """The predicate 'the record is a customer of user_id' (its CSM property), with
     the caller's view scope, on workspace_records aliased `alias`."""
     n = first_param
+    params: list[Any]
     if csm_property == OWNER:
         clause, params = f"{alias}.owner_id = ${n}::bigint", [user_id]
     else:

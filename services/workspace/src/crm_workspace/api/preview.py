@@ -65,9 +65,10 @@ async def preview(objectType: str, recordId: str, request: Request, caller: Call
         app.api.timeline(token, objectType, recordId, after=activitiesAfter),
         *(app.api.associations(token, objectType, recordId, t) for t in to_types),
         return_exceptions=True)
-    for answer in (history, activities):
-        if isinstance(answer, BaseException):
-            raise answer
+    if isinstance(history, BaseException):
+        raise history
+    if isinstance(activities, BaseException):
+        raise activities
     found: dict[str, list[dict[str, Any]]] = {}
     refused: dict[str, str] = {}
     for to_type, answer in zip(to_types, linked, strict=True):

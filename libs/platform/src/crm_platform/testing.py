@@ -119,14 +119,21 @@ async def running(app: FastAPI, base_url: str = "http://testserver"
 
 async def eventually(probe: Callable[[], Awaitable[T]], *, timeout: float = 20.0,  # noqa: ASYNC109
                      interval: float = 0.05, what: str = "condition") -> T:
-    """Poll `probe` until it returns something truthy; fail naming `what`."""
+    """Poll `probe` until it returns something truthy; fail naming `what`.
+
+    The pause starts at `interval` and grows by half each time up to 0.5 s (or
+    `interval`, if longer): a quick condition is seen quickly, while a slow one (a
+    loaded CI box) is not polled through the API's burst limit of 190 calls per
+    10 s, which would turn a late answer into a 429."""
     deadline = time.monotonic() + timeout
+    pause, longest = interval, max(interval, 0.5)
     last: T | None = None
     while time.monotonic() < deadline:
         last = await probe()
         if last:
             return last
-        await asyncio.sleep(interval)
+        await asyncio.sleep(pause)
+        pause = min(pause * 1.5, longest)
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 

@@ -121,12 +121,13 @@ async def eventually(probe: Callable[[], Awaitable[T]], *, timeout: float = 20.0
                      interval: float = 0.05, what: str = "condition") -> T:
     """Poll `probe` until it returns something truthy; fail naming `what`.
 
-    The pause starts at `interval` and grows by half each time up to 0.5 s (or
-    `interval`, if longer): a quick condition is seen quickly, while a slow one (a
-    loaded CI box) is not polled through the API's burst limit of 190 calls per
-    10 s, which would turn a late answer into a 429."""
+    The pause starts at `interval` and grows by half each time up to 0.5 s, or a
+    twentieth of `timeout` if that is less (never below `interval`): a quick condition
+    is seen quickly and a short deadline is polled finely, while a slow condition (a
+    loaded CI box) is not polled through the API's burst limit of 190 calls per 10 s,
+    which would turn a late answer into a 429."""
     deadline = time.monotonic() + timeout
-    pause, longest = interval, max(interval, 0.5)
+    pause, longest = interval, max(interval, min(0.5, timeout / 20))
     last: T | None = None
     while time.monotonic() < deadline:
         last = await probe()

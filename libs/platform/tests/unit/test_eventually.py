@@ -37,6 +37,11 @@ async def test_the_pause_grows_by_half_up_to_half_a_second(pauses: list[float]) 
                                     0.5, 0.5])
 
 
+async def test_a_short_deadline_is_polled_finely(pauses: list[float]) -> None:
+    await testing.eventually(answers(*[0] * 5, 1), timeout=2.0, interval=0.05)
+    assert pauses == pytest.approx([0.05, 0.075, 0.1, 0.1, 0.1])
+
+
 async def test_a_longer_interval_is_kept(pauses: list[float]) -> None:
     await testing.eventually(answers(0, 0, 1), interval=2.0)
     assert pauses == [2.0, 2.0]

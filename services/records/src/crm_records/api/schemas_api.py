@@ -52,7 +52,7 @@ class Labels(BaseModel):
 class PropertyIn(PropertyCreate):
     """The hosted ObjectTypePropertyCreate: a PropertyCreate whose group may be left out."""
 
-    # Narrower than its base on purpose: the hosted egg lets the group be left out.
+    # Wider than the base's `str` on purpose (see the docstring), which mypy flags.
     groupName: str | None = None  # type: ignore[assignment]
 
 
